@@ -1,0 +1,347 @@
+"""Control-flow layer: one CFG per function, with kernel macros read as what they are.
+
+Handles if/else (with && and || split into separate conditions so each can
+carry facts), switch with fall-through, while/for/do, break/continue,
+goto/labels, return, iterator macros followed by a block (loops), guard()
+scopes (scope_end nodes), scoped_guard blocks, and #ifdef bodies (the first
+branch is taken, consistently, so lock/unlock under one #ifdef stay paired).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import tree_sitter
+
+from .syntax import ParsedFile
+
+ITERATOR_RE = re.compile(r"(?:^|_)for_each(?:_|$)|^list_for_each|^hlist_for_each|_for_each_")
+SCOPED_GUARDS = ("scoped_guard", "scoped_cond_guard")
+
+
+@dataclass
+class CNode:
+    id: int
+    kind: str  # entry exit stmt cond switch return goto label scope_end loop_head iter_enter iter_next guard_enter noreturn
+    ast: tree_sitter.Node | None = None
+    succ: list[int] = field(default_factory=list)
+    data: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class CFG:
+    nodes: list[CNode]
+    entry: int
+    exit: int
+    labels: dict[str, int]
+    truncated: bool = False
+
+    def node(self, i: int) -> CNode:
+        return self.nodes[i]
+
+
+def call_name(parsed: ParsedFile, call: tree_sitter.Node) -> str:
+    fn = call.child_by_field_name("function")
+    if fn is None:
+        return ""
+    if fn.type == "identifier":
+        return parsed.text_of(fn)
+    if fn.type == "call_expression":  # guard(mutex)(&l)
+        inner = fn.child_by_field_name("function")
+        if inner is not None and inner.type == "identifier":
+            return parsed.text_of(inner) + "()"
+    return ""
+
+
+def _missing_semicolon(stmt: tree_sitter.Node) -> bool:
+    last = stmt.children[-1] if stmt.children else None
+    return last is not None and last.is_missing
+
+
+def loop_macro(parsed: ParsedFile, stmt: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The call of `iter(a, b) <stmt>` / `scoped_guard(k, &l) { }`, or None."""
+    if stmt.type != "expression_statement" or not _missing_semicolon(stmt):
+        return None
+    call = stmt.named_children[0] if stmt.named_children else None
+    if call is None or call.type != "call_expression":
+        return None
+    name = call_name(parsed, call)
+    if name in SCOPED_GUARDS or ITERATOR_RE.search(name):
+        return call
+    return None
+
+
+class _Builder:
+    MAX_NODES = 20000
+
+    def __init__(self, parsed: ParsedFile) -> None:
+        self.p = parsed
+        self.nodes: list[CNode] = []
+        self.labels: dict[str, int] = {}
+        self.breaks: list[int] = []
+        self.continues: list[int] = []
+        self.exit = self.new("exit")
+
+    def new(self, kind: str, ast: tree_sitter.Node | None = None, succ: list[int] | None = None,
+            **data: object) -> int:
+        if len(self.nodes) >= self.MAX_NODES:
+            raise OverflowError("function too large")
+        n = CNode(len(self.nodes), kind, ast, list(succ or []), dict(data))
+        self.nodes.append(n)
+        return n.id
+
+    # ---- statements ----
+    def stmt(self, node: tree_sitter.Node, succ: int) -> int:
+        t = node.type
+        if t == "compound_statement":
+            return self.seq(node.named_children, succ, scope=node)
+        if t in ("expression_statement", "declaration"):
+            call = None
+            if t == "expression_statement" and node.named_children:
+                call = node.named_children[0]
+            if call is not None and call.type == "call_expression":
+                name = call_name(self.p, call)
+                if name in self._noreturn:
+                    return self.new("noreturn", node, [self.exit])
+            if t == "expression_statement" and not node.named_children:
+                return succ
+            return self.new("stmt", node, [succ])
+        if t == "if_statement":
+            cond = node.child_by_field_name("condition")
+            cons = node.child_by_field_name("consequence")
+            alt = node.child_by_field_name("alternative")
+            f = succ
+            if alt is not None:
+                alt_body = alt.named_children[0] if alt.type == "else_clause" and alt.named_children else alt
+                f = self.stmt(alt_body, succ)
+            t_entry = self.stmt(cons, succ) if cons is not None else succ
+            return self.cond(cond, t_entry, f)
+        if t == "return_statement":
+            return self.new("return", node, [self.exit])
+        if t == "goto_statement":
+            label = node.child_by_field_name("label")
+            name = self.p.text_of(label) if label is not None else ""
+            target = self.labels.get(name)
+            if target is None:
+                return self.new("return", node, [self.exit], unknown_goto=True)
+            return self.new("goto", node, [target], label=name)
+        if t == "labeled_statement":
+            label = node.child_by_field_name("label")
+            name = self.p.text_of(label) if label is not None else ""
+            lid = self.labels.get(name)
+            inner = [c for c in node.named_children if c.type != "statement_identifier"]
+            entry = self.seq(inner, succ) if inner else succ
+            if lid is None:
+                return entry
+            self.nodes[lid].succ = [entry]
+            return lid
+        if t == "break_statement":
+            return self.breaks[-1] if self.breaks else succ
+        if t == "continue_statement":
+            return self.continues[-1] if self.continues else succ
+        if t == "while_statement":
+            head = self.new("loop_head", node)
+            cond = node.child_by_field_name("condition")
+            body = node.child_by_field_name("body")
+            self.breaks.append(succ)
+            self.continues.append(head)
+            b = self.stmt(body, head) if body is not None else head
+            self.breaks.pop()
+            self.continues.pop()
+            self.nodes[head].succ = [self.cond(cond, b, succ)]
+            return head
+        if t == "do_statement":
+            head = self.new("loop_head", node)
+            cond = node.child_by_field_name("condition")
+            body = node.child_by_field_name("body")
+            c = self.cond(cond, head, succ)
+            self.breaks.append(succ)
+            self.continues.append(c)
+            b = self.stmt(body, c) if body is not None else c
+            self.breaks.pop()
+            self.continues.pop()
+            self.nodes[head].succ = [b]
+            return head
+        if t == "for_statement":
+            init = node.child_by_field_name("initializer")
+            cond = node.child_by_field_name("condition")
+            update = node.child_by_field_name("update")
+            body = node.child_by_field_name("body")
+            head = self.new("loop_head", node)
+            upd = self.new("stmt", update, [head]) if update is not None else head
+            self.breaks.append(succ)
+            self.continues.append(upd)
+            b = self.stmt(body, upd) if body is not None else upd
+            self.breaks.pop()
+            self.continues.pop()
+            test = self.cond(cond, b, succ) if cond is not None else b
+            self.nodes[head].succ = [test]
+            if init is not None:
+                return self.new("stmt", init, [head])
+            return head
+        if t == "switch_statement":
+            cond = node.child_by_field_name("condition")
+            body = node.child_by_field_name("body")
+            sw = self.new("switch", cond)
+            cases: list[tuple[str | None, int]] = []
+            self.breaks.append(succ)
+            nxt = succ
+            has_default = False
+            if body is not None:
+                items = body.named_children
+                for item in reversed(items):
+                    if item.type == "case_statement":
+                        value = item.child_by_field_name("value")
+                        stmts = [c for c in item.named_children if value is None or c.id != value.id]
+                        nxt = self.seq(stmts, nxt)
+                        if value is None:
+                            has_default = True
+                        cases.append((self.p.text_of(value) if value is not None else None, nxt))
+                    elif item.type != "comment":
+                        nxt = self.stmt(item, nxt)
+            self.breaks.pop()
+            cases.reverse()
+            succs = [c[1] for c in cases]
+            if not has_default:
+                succs.append(succ)
+            self.nodes[sw].succ = succs or [succ]
+            self.nodes[sw].data["cases"] = [c[0] for c in cases]
+            return sw
+        if t in ("preproc_ifdef", "preproc_if", "preproc_elif", "preproc_else", "preproc_elifdef"):
+            return self.seq(self._preproc_body(node), succ)
+        if t in ("comment", "preproc_call", "preproc_def", "preproc_function_def", "preproc_include",
+                 "type_definition", "struct_specifier", "enum_specifier", "union_specifier", ";"):
+            return succ
+        if t == "case_statement":  # case outside a switch body list (error recovery)
+            value = node.child_by_field_name("value")
+            stmts = [c for c in node.named_children if value is None or c.id != value.id]
+            return self.seq(stmts, succ)
+        if t == "attributed_statement":
+            inner = [c for c in node.named_children if c.type != "attribute_declaration"]
+            return self.seq(inner, succ)
+        # ERROR nodes and anything unexpected: keep it as an opaque statement.
+        return self.new("stmt", node, [succ], opaque=True)
+
+    def _preproc_body(self, node: tree_sitter.Node) -> list[tree_sitter.Node]:
+        if node.type == "preproc_if":
+            cond = node.child_by_field_name("condition")
+            if cond is not None and self.p.text_of(cond).strip() in ("0", "(0)"):
+                alt = node.child_by_field_name("alternative")
+                return self._preproc_body(alt) if alt is not None else []
+        skip = set()
+        for fname in ("name", "condition", "alternative"):
+            c = node.child_by_field_name(fname)
+            if c is not None:
+                skip.add(c.id)
+        return [c for c in node.named_children if c.id not in skip]
+
+    @property
+    def _noreturn(self) -> frozenset[str]:
+        return self.noreturn
+
+    noreturn: frozenset[str] = frozenset()
+
+    def seq(self, items: list[tree_sitter.Node], succ: int, scope: tree_sitter.Node | None = None) -> int:
+        # Group `iter(...)` + following statement into a loop, `scoped_guard(...) {}` into a scope.
+        groups: list[tuple[str, tree_sitter.Node, tree_sitter.Node | None]] = []
+        i = 0
+        has_guard = False
+        while i < len(items):
+            it = items[i]
+            call = loop_macro(self.p, it)
+            if call is not None and i + 1 < len(items):
+                groups.append(("macro", call, items[i + 1]))
+                i += 2
+                continue
+            if it.type == "expression_statement" and it.named_children:
+                c = it.named_children[0]
+                if c.type == "call_expression" and call_name(self.p, c) == "guard()":
+                    has_guard = True
+            groups.append(("stmt", it, None))
+            i += 1
+        cur = succ
+        if scope is not None and has_guard:
+            cur = self.new("scope_end", scope, [succ])
+        for kind, a, b in reversed(groups):
+            if kind == "stmt":
+                cur = self.stmt(a, cur)
+            else:
+                assert b is not None
+                cur = self.macro(a, b, cur)
+        return cur
+
+    def macro(self, call: tree_sitter.Node, body: tree_sitter.Node, succ: int) -> int:
+        name = call_name(self.p, call)
+        if name in SCOPED_GUARDS:
+            leave = self.new("scope_end", body, [succ], guard_call=call)
+            inner = self.stmt(body, leave)
+            return self.new("guard_enter", call, [inner], scope_end=leave)
+        # Iterator: head -> (enter -> body -> next -> head) | succ
+        head = self.new("loop_head", call, iterator=name)
+        nxt = self.new("iter_next", call, [head])
+        self.breaks.append(succ)
+        self.continues.append(nxt)
+        b = self.stmt(body, nxt)
+        self.breaks.pop()
+        self.continues.pop()
+        enter = self.new("iter_enter", call, [b])
+        self.nodes[head].succ = [enter, succ]
+        return head
+
+    # ---- conditions ----
+    def cond(self, expr: tree_sitter.Node | None, t: int, f: int) -> int:
+        if expr is None:
+            return t
+        e = expr
+        while e.type == "parenthesized_expression" and e.named_children:
+            e = e.named_children[0]
+        if e.type == "binary_expression":
+            op = e.child_by_field_name("operator")
+            op_text = self.p.text_of(op) if op is not None else ""
+            left = e.child_by_field_name("left")
+            right = e.child_by_field_name("right")
+            if op_text == "&&" and left is not None and right is not None:
+                return self.cond(left, self.cond(right, t, f), f)
+            if op_text == "||" and left is not None and right is not None:
+                return self.cond(left, t, self.cond(right, t, f))
+        if e.type == "unary_expression":
+            op = e.child_by_field_name("operator")
+            arg = e.child_by_field_name("argument")
+            if op is not None and self.p.text_of(op) == "!" and arg is not None:
+                inner = arg
+                while inner.type == "parenthesized_expression" and inner.named_children:
+                    inner = inner.named_children[0]
+                if inner.type == "binary_expression":
+                    iop = inner.child_by_field_name("operator")
+                    if iop is not None and self.p.text_of(iop) in ("&&", "||"):
+                        return self.cond(inner, f, t)
+        if e.type == "call_expression":
+            name = call_name(self.p, e)
+            args = e.child_by_field_name("arguments")
+            if name in ("likely", "unlikely") and args is not None and args.named_children:
+                return self.cond(args.named_children[0], t, f)
+        return self.new("cond", e, [t, f])
+
+
+def build_cfg(parsed: ParsedFile, body: tree_sitter.Node, noreturn: frozenset[str]) -> CFG:
+    b = _Builder(parsed)
+    b.noreturn = noreturn
+    # Labels first, so forward gotos find them.
+    stack = [body]
+    while stack:
+        n = stack.pop()
+        if n.type == "labeled_statement":
+            label = n.child_by_field_name("label")
+            if label is not None:
+                name = parsed.text_of(label)
+                b.labels[name] = b.new("label", n, [], label=name)
+        for c in n.named_children:
+            if c.type not in ("function_definition",):
+                stack.append(c)
+    start = b.stmt(body, b.exit)
+    entry = b.new("entry", None, [start])
+    for lid in b.labels.values():
+        if not b.nodes[lid].succ:
+            b.nodes[lid].succ = [b.exit]
+    return CFG(b.nodes, entry, b.exit, b.labels)

@@ -1,0 +1,241 @@
+"""The engine: text in, findings out. Used identically by the CLI, the server and the fixers.
+
+    syntax (ParsedFile) -> control flow + facts (per function) -> rules -> findings
+
+Per-function results are cached by the function's text, the summaries of the file-local
+helpers it may call, and the configuration; the editor re-analyses only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+
+from .config import Config
+from .facts import FunctionFacts, Limits, Summary, analyse_function, summarise
+from .knowledge import Knowledge, load_knowledge
+from .model import FileResult, Finding, Related, Span
+from .rules import FileContext, FunctionContext, Rule, all_rules
+from .syntax import Function, ParsedFile
+
+log = logging.getLogger("kernlint.engine")
+
+SUPPRESS_RE = re.compile(r"kernlint:\s*ignore(?:\[([A-Z0-9,\s]+)\])?")
+
+
+def _shift_span(s: Span, dline: int, dbyte: int) -> Span:
+    return Span(s.start_line + dline, s.start_col, s.end_line + dline, s.end_col,
+                s.start_byte + dbyte, s.end_byte + dbyte)
+
+
+def _shift(f: Finding, dline: int, dbyte: int) -> Finding:
+    related = tuple(Related(_shift_span(r.span, dline, dbyte), r.message, r.path) if r.path is None
+                    else r for r in f.related)
+    data = dict(f.data)
+    for key in ("acquire_byte",):
+        v = data.get(key)
+        if isinstance(v, int):
+            data[key] = v + dbyte
+    return replace(f, span=_shift_span(f.span, dline, dbyte), related=related, data=data)
+
+
+@dataclass
+class _Cached:
+    findings: list[Finding]  # relative to the function's first line and byte
+    facts: FunctionFacts | None
+
+
+@dataclass
+class FunctionCache:
+    """LRU of per-function results; share one per open document (or per process)."""
+
+    capacity: int = 4096
+    items: OrderedDict[str, _Cached] = field(default_factory=OrderedDict)
+    summaries: dict[str, Summary | None] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+    def get(self, key: str) -> _Cached | None:
+        got = self.items.get(key)
+        if got is not None:
+            self.items.move_to_end(key)
+            self.hits += 1
+        else:
+            self.misses += 1
+        return got
+
+    def put(self, key: str, value: _Cached) -> None:
+        self.items[key] = value
+        self.items.move_to_end(key)
+        while len(self.items) > self.capacity:
+            self.items.popitem(last=False)
+
+
+@dataclass
+class Analysis:
+    """Everything one run over a document produced (fixers and file rules use the facts)."""
+
+    parsed: ParsedFile
+    result: FileResult
+    facts: list[FunctionFacts]
+
+
+class Engine:
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.knowledge: Knowledge = load_knowledge(self.config.knowledge or None)
+        self.rules: list[Rule] = [r for r in all_rules() if self.config.rule_enabled(r.code)]
+        self._fingerprint = self.config.fingerprint()
+
+        class _L(Limits):
+            seconds = self.config.function_seconds
+
+        self.limits = _L
+
+    # ---- public API ----
+    def analyze_text(self, text: str, path: str = "<memory>",
+                     cache: FunctionCache | None = None) -> FileResult:
+        return self.analyze(ParsedFile(text, path), cache).result
+
+    def analyze(self, parsed: ParsedFile, cache: FunctionCache | None = None,
+                keep_facts: bool = False) -> Analysis:
+        result = FileResult(parsed.path)
+        functions = parsed.functions
+        result.functions = len(functions)
+        result.error_nodes = parsed.error_node_count()
+        summaries = self._summaries(parsed, functions, cache)
+        summ_fp = hashlib.sha1(repr(sorted((k, repr(v)) for k, v in summaries.items()))
+                               .encode()).hexdigest()[:12]
+        fn_rules = [r for r in self.rules if r.scope == "function"]
+        file_rules = [r for r in self.rules if r.scope == "file"]
+        need_facts = keep_facts or bool(file_rules)
+        all_facts: list[FunctionFacts] = []
+        for fn in functions:
+            key = f"{fn.text_hash}:{summ_fp}:{self._fingerprint}"
+            cached = cache.get(key) if cache is not None else None
+            if cached is not None and (cached.facts is not None or not need_facts):
+                dline, dbyte = fn.span.start_line, fn.node.start_byte
+                result.findings.extend(_shift(f, dline, dbyte) for f in cached.findings)
+                if cached.facts is not None and need_facts:
+                    # facts hold tree nodes of an older tree: recompute for file rules
+                    pass
+                if not need_facts:
+                    continue
+            facts = self._function_facts(parsed, fn, summaries, result)
+            if need_facts:
+                all_facts.append(facts)
+            if cached is not None:
+                continue
+            findings = self._run_function_rules(parsed, facts, fn_rules, result)
+            result.findings.extend(findings)
+            if cache is not None:
+                dline, dbyte = fn.span.start_line, fn.node.start_byte
+                cache.put(key, _Cached([_shift(f, -dline, -dbyte) for f in findings], None))
+        if file_rules:
+            fctx = FileContext(parsed, all_facts, self.knowledge)
+            for rule in file_rules:
+                try:
+                    result.findings.extend(rule.check_file(fctx))
+                except Exception as exc:  # a rule bug must not take the file down
+                    log.exception("rule %s failed on %s", rule.code, parsed.path)
+                    result.errors.append(f"{parsed.path}: rule {rule.code} failed: {exc!r}")
+        result.findings = self._postprocess(parsed, result.findings)
+        return Analysis(parsed, result, all_facts)
+
+    # ---- internals ----
+    def _function_facts(self, parsed: ParsedFile, fn: Function, summaries: dict[str, Summary],
+                        result: FileResult, force: bool = False) -> FunctionFacts:
+        try:
+            facts = analyse_function(parsed, fn, self.knowledge, summaries, self.limits, force)
+        except RecursionError:
+            result.errors.append(f"{parsed.path}: {fn.name}: nesting too deep; skipped")
+            return FunctionFacts(fn, None, truncated=True)
+        except Exception as exc:
+            log.exception("analysis of %s in %s failed", fn.name, parsed.path)
+            result.errors.append(f"{parsed.path}: {fn.name}: analysis failed ({exc!r}); skipped")
+            return FunctionFacts(fn, None, truncated=True)
+        if facts.note:
+            result.errors.append(f"{parsed.path}: {facts.note}")
+        return facts
+
+    def _run_function_rules(self, parsed: ParsedFile, facts: FunctionFacts, rules: list[Rule],
+                            result: FileResult) -> list[Finding]:
+        if facts.cfg is None:
+            return []
+        ctx = FunctionContext(parsed, facts, self.knowledge)
+        out: list[Finding] = []
+        for rule in rules:
+            try:
+                out.extend(rule.check_function(ctx))
+            except Exception as exc:
+                log.exception("rule %s failed on %s", rule.code, facts.function.name)
+                result.errors.append(
+                    f"{parsed.path}: {facts.function.name}: rule {rule.code} failed ({exc!r})")
+        return out
+
+    def _summaries(self, parsed: ParsedFile, functions: list[Function],
+                   cache: FunctionCache | None) -> dict[str, Summary]:
+        out: dict[str, Summary] = {}
+        scratch = FileResult(parsed.path)
+        for fn in functions:
+            if not fn.is_static:
+                continue
+            key = f"S:{fn.text_hash}:{self._fingerprint}"
+            if cache is not None and key in cache.summaries:
+                s = cache.summaries[key]
+            else:
+                facts = self._function_facts(parsed, fn, {}, scratch)
+                s = summarise(facts, self.knowledge) if facts.walked else None
+                if cache is not None:
+                    cache.summaries[key] = s
+            if s is not None:
+                out[fn.name] = s
+        return out
+
+    def _postprocess(self, parsed: ParsedFile, findings: list[Finding]) -> list[Finding]:
+        lines = parsed.text.splitlines()
+        out = []
+        seen: set[tuple[str, int, int, str]] = set()
+        order = {r.code: i for i, r in enumerate(self.rules)}
+        for f in findings:
+            if not self.config.rule_enabled(f.rule):
+                continue
+            if _suppressed(lines, f.span.start_line, f.rule):
+                continue
+            key = (f.rule, f.span.start_line, f.span.start_col, f.resource)
+            if key in seen:
+                continue
+            seen.add(key)
+            sev = self.config.severity.get(f.rule)
+            if sev is None:
+                for prefix, level in self.config.severity.items():
+                    if f.rule.startswith(prefix):
+                        sev = level
+            if sev is not None and sev != f.severity:
+                f = replace(f, severity=sev)
+            out.append(f)
+        out.sort(key=lambda f: (f.span.start_line, f.span.start_col, order.get(f.rule, 99)))
+        return out
+
+
+def _suppressed(lines: list[str], line: int, code: str) -> bool:
+    for ln in (line, line - 1):
+        if 0 <= ln < len(lines):
+            m = SUPPRESS_RE.search(lines[ln])
+            if m:
+                codes = m.group(1)
+                if not codes:
+                    return True
+                if any(code.startswith(c.strip()) for c in codes.split(",") if c.strip()):
+                    return True
+    return False
+
+
+def timed_analyze(engine: Engine, text: str, path: str) -> tuple[FileResult, float]:
+    t0 = time.perf_counter()
+    r = engine.analyze_text(text, path)
+    return r, time.perf_counter() - t0

@@ -1,0 +1,1120 @@
+"""Facts layer: a bounded, path-sensitive walk over one function's CFG.
+
+Per path it tracks the resources held (acquired, not yet released, handed off
+or known to have failed), the locks held, and what each branch said about a
+variable (zero / negative / positive, NULL / ERR_PTR / valid), which makes
+paths such as "the allocation failed" or "err was already checked"
+impossible. Identical (node, state) pairs are explored once, so loops end
+and correlated branches stay cheap. When the walk exceeds its bounds the
+function is marked truncated and rules stay silent about it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+import tree_sitter
+
+from .cfg import CFG, build_cfg, call_name
+from .knowledge import ALL, SUCCESS_SETS, Acquire, Knowledge, N, P, Release, Z
+from .syntax import Function, ParsedFile
+
+NONE_SET: frozenset[str] = frozenset()
+
+
+def norm(text: str) -> str:
+    """Canonical text of an lvalue-ish expression: no spaces, casts, outer parens or leading &."""
+    t = re.sub(r"\s+", "", text)
+    changed = True
+    while changed and t:
+        changed = False
+        m = re.match(r"^\((?:const|volatile|struct|union|enum|unsigned|signed|\w)+\**\)(?=[\w(&*])", t)
+        if m and not re.match(r"^\(\w+\)$", t):
+            t = t[m.end():]
+            changed = True
+        while t.startswith("(") and t.endswith(")") and _balanced(t[1:-1]):
+            t = t[1:-1]
+            changed = True
+        if t.startswith("&"):
+            t = t[1:]
+            changed = True
+    return t
+
+
+def _balanced(t: str) -> bool:
+    depth = 0
+    for c in t:
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def base_name(expr: str) -> str:
+    m = re.match(r"\**([A-Za-z_]\w*)", expr)
+    return m.group(1) if m else ""
+
+
+def stem(fn: str, verbs: set[str]) -> str:
+    return "_".join(w for w in fn.lower().split("_") if w and w not in verbs)
+
+
+@dataclass(frozen=True)
+class Res:
+    rid: int
+    names: frozenset[str]
+    fn: str
+    kind: str  # memory | resource | ref | unknown
+    site: int  # CFG node of the acquisition
+    cond_var: str | None
+    success: frozenset[str]
+    releases: tuple[Release, ...] = ()
+    weak: bool = False  # held in a struct field or guessed: needs an exemplar release
+    iter_ref: bool = False
+    stem: str = ""  # unknown arg-style acquisitions pair with a release of the same stem
+    what: str = ""
+
+    @property
+    def name(self) -> str:
+        return min(self.names, key=lambda n: (len(n), n)) if self.names else "?"
+
+
+@dataclass(frozen=True)
+class HeldLock:
+    name: str
+    cls: str
+    site: int
+    scoped: bool = False
+    entry: bool = False
+    cond_var: str | None = None
+    success: frozenset[str] = ALL
+    site_byte: int = 0
+
+
+@dataclass(frozen=True)
+class State:
+    res: frozenset[Res]
+    locks: frozenset[HeldLock]
+    facts: frozenset[tuple[str, frozenset[str]]]
+
+    def fact(self, var: str) -> frozenset[str]:
+        for k, v in self.facts:
+            if k == var:
+                return v
+        return ALL
+
+
+@dataclass
+class ExitRecord:
+    node: int
+    state: State
+    error: bool
+    void: bool
+    returned: frozenset[str]
+    returned_res: frozenset[Res] = frozenset()
+
+
+@dataclass
+class Event:
+    node: int
+    what: str
+    detail: str
+
+
+@dataclass
+class FunctionFacts:
+    function: Function
+    cfg: CFG | None
+    exits: list[ExitRecord] = field(default_factory=list)
+    releases: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # rid -> (node, fn)
+    lock_releases: dict[str, list[int]] = field(default_factory=dict)
+    lock_acquires: dict[str, list[int]] = field(default_factory=dict)
+    double_locks: list[tuple[int, HeldLock]] = field(default_factory=list)
+    must_locks: dict[int, frozenset[str]] = field(default_factory=dict)
+    may_locks: dict[int, frozenset[str]] = field(default_factory=dict)
+    lock_classes: dict[str, str] = field(default_factory=dict)
+    calls: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)
+    entry_locks: frozenset[str] = frozenset()
+    parents: dict[tuple[int, State], tuple[int, State] | None] = field(default_factory=dict)
+    truncated: bool = False
+    note: str = ""
+    walked: bool = False
+
+    def path_to(self, node: int, state: State, limit: int = 400) -> list[int]:
+        out = [node]
+        key: tuple[int, State] | None = (node, state)
+        seen = 0
+        while key is not None and seen < limit:
+            prev = self.parents.get(key)
+            if prev is None:
+                break
+            out.append(prev[0])
+            key = prev
+            seen += 1
+        out.reverse()
+        return out
+
+
+@dataclass
+class Summary:
+    """What a file-local function does to its parameters, for its callers."""
+
+    releases: list[tuple[int, str]] = field(default_factory=list)  # (param index, member suffix)
+    unlocks: list[tuple[int, str, str]] = field(default_factory=list)  # (param, suffix, class)
+    locks: list[tuple[int, str, str]] = field(default_factory=list)  # returns with these held
+    returns_alloc: Res | None = None
+
+
+class Limits:
+    max_visits = 30000
+    max_states_per_node = 96
+    seconds = 2.0
+
+
+_CMP_OPS = {"==", "!=", "<", "<=", ">", ">="}
+
+
+def _strip(node: tree_sitter.Node) -> tree_sitter.Node:
+    while node.type in ("parenthesized_expression", "cast_expression") and node.named_children:
+        node = node.named_children[-1] if node.type == "cast_expression" else node.named_children[0]
+    return node
+
+
+class Walker:
+    def __init__(self, parsed: ParsedFile, fn: Function, k: Knowledge,
+                 summaries: dict[str, Summary], limits: type[Limits] = Limits) -> None:
+        self.p = parsed
+        self.fn = fn
+        self.k = k
+        self.summaries = summaries
+        self.limits = limits
+        self.verbs = set(k.release_verbs) | set(k.acquire_verbs)
+        self.locals: set[str] = set()
+        self.params = set(fn.params)
+        self.managed_vars: set[str] = set()
+        self.release_verb_args: set[str] = set()
+        self.release_stems: set[str] = set()
+        self.callees: set[str] = set()
+        self._prescan()
+        self.facts = FunctionFacts(fn, None)
+        self._rid = 0
+        self._call_cache: dict[int, tuple[str, list[tree_sitter.Node]]] = {}
+
+    # ---- prescan ----
+    def _prescan(self) -> None:
+        body = self.fn.body
+        stack = [body]
+        src = self.p
+        while stack:
+            n = stack.pop()
+            t = n.type
+            if t == "declaration":
+                is_static = any(c.type == "storage_class_specifier" and src.text_of(c) == "static"
+                                for c in n.children)
+                for d in n.children_by_field_name("declarator"):
+                    name = self._declared_name(d)
+                    if name and not is_static:
+                        self.locals.add(name)
+                    if name and src.annotations_in(n.start_byte, n.end_byte, "__free"):
+                        self.managed_vars.add(name)
+            elif t == "call_expression":
+                name = call_name(src, n)
+                self.callees.add(name)
+                if name and self.k.looks_like_release(name) and name not in self.k.locks:
+                    self.release_stems.add(stem(name, self.verbs))
+                    args = n.child_by_field_name("arguments")
+                    if args is not None:
+                        for a in args.named_children:
+                            self.release_verb_args.add(norm(src.text_of(a)))
+            stack.extend(n.named_children)
+
+    def _declared_name(self, d: tree_sitter.Node) -> str:
+        while d is not None and d.type not in ("identifier",):
+            nxt = d.child_by_field_name("declarator")
+            if nxt is None:
+                return ""
+            d = nxt
+        return self.p.text_of(d) if d is not None else ""
+
+    def interesting(self) -> bool:
+        """Cheap pre-filter: is there anything for the walk to track?"""
+        k = self.k
+        for name in self.callees:
+            if name in k.acquires or name in k.locks or name in k.iterators or name == "guard()":
+                return True
+            if name in ("scoped_guard", "scoped_cond_guard"):
+                return True
+            if name in self.summaries:
+                return True
+        return bool(self.release_stems)
+
+    # ---- helpers on state ----
+    @staticmethod
+    def _set_fact(state: State, var: str, values: frozenset[str] | None) -> State:
+        facts = {k: v for k, v in state.facts if k != var}
+        if values is not None and values != ALL:
+            facts[var] = values
+        return replace(state, facts=frozenset(facts.items()))
+
+    def _restrict(self, state: State, var: str, allowed: frozenset[str]) -> State | None:
+        cur = state.fact(var)
+        new = cur & allowed
+        if not new:
+            return None
+        st = self._set_fact(state, var, new)
+        # Resources / locks whose success depends on var and is now impossible.
+        res = frozenset(r for r in st.res if not (r.cond_var == var and not (new & r.success)))
+        locks = frozenset(lk for lk in st.locks if not (lk.cond_var == var and not (new & lk.success)))
+        if res != st.res or locks != st.locks:
+            st = replace(st, res=res, locks=locks)
+        return st
+
+    def _is_local_base(self, expr: str) -> bool:
+        b = base_name(expr)
+        return bool(b) and b in self.locals and b not in self.params
+
+    # ---- call and assignment effects ----
+    def _call_info(self, call: tree_sitter.Node) -> tuple[str, list[tree_sitter.Node]]:
+        got = self._call_cache.get(call.id)
+        if got is None:
+            name = call_name(self.p, call)
+            args_node = call.child_by_field_name("arguments")
+            args = list(args_node.named_children) if args_node is not None else []
+            args = [a for a in args if a.type != "comment"]
+            got = (name, args)
+            self._call_cache[call.id] = got
+        return got
+
+    def _new_rid(self) -> int:
+        self._rid += 1
+        return self._rid
+
+    def _release_matching(self, state: State, node: int, fn: str, arg_texts: list[str],
+                          releases: list[tuple[Release, Acquire | None]]) -> State:
+        res = set(state.res)
+        changed = False
+        for r in list(res):
+            hit = False
+            for rel, acq in releases:
+                if rel.arg >= len(arg_texts):
+                    continue
+                a = arg_texts[rel.arg]
+                if rel.member:
+                    if any(a == f"{n}->{rel.member}" or a == f"{n}.{rel.member}" for n in r.names):
+                        hit = True
+                elif a in r.names:
+                    if acq is None or r.kind == "unknown" or r.fn == acq.fn or \
+                            any(rr.fn == fn for rr in r.releases) or r.kind in ("memory", "resource"):
+                        hit = True
+                if hit:
+                    break
+            if hit:
+                res.discard(r)
+                self.facts.releases.setdefault(r.rid, []).append((node, fn))
+                changed = True
+        return replace(state, res=frozenset(res)) if changed else state
+
+    def _handle_call(self, state: State, node: int, call: tree_sitter.Node,
+                     result: str | None) -> State:
+        k = self.k
+        name, args = self._call_info(call)
+        if not name:
+            return state
+        arg_texts = [norm(self.p.text_of(a)) for a in args]
+        self.facts.calls.append((node, name, tuple(arg_texts)))
+        # ---- locks ----
+        lo = k.locks.get(name)
+        if lo is not None:
+            lname = lo.lock_class if lo.no_argument or not arg_texts else arg_texts[0]
+            self.facts.lock_classes[lname] = lo.lock_class
+            if lo.op == "release":
+                held = [lk for lk in state.locks if lk.name == lname]
+                if not held:
+                    self.unheld_unlocks[lname] = lo.lock_class
+                    self.facts.lock_releases.setdefault(lname, []).append(node)
+                    return state
+                self.facts.lock_releases.setdefault(lname, []).append(node)
+                return replace(state, locks=state.locks - {held[0]})
+            cond_var, success = None, ALL
+            if lo.op == "acquire_zero":
+                cond_var, success = result, frozenset({Z})
+            elif lo.op == "acquire_nonzero":
+                cond_var, success = result, frozenset({N, P})
+            already = [lk for lk in state.locks if lk.name == lname and lk.cond_var is None]
+            if already and not lo.recursive_ok and cond_var is None:
+                self.facts.double_locks.append((node, already[0]))
+            self.facts.lock_acquires.setdefault(lname, []).append(node)
+            lk = HeldLock(lname, lo.lock_class, node, cond_var=cond_var, success=success,
+                          site_byte=call.start_byte)
+            return replace(state, locks=state.locks | {lk})
+        if name == "guard()":
+            inner = call.child_by_field_name("function")
+            cls_name = ""
+            if inner is not None:
+                _, inner_args = self._call_info(inner)
+                if inner_args:
+                    cls_name = self.p.text_of(inner_args[0]).strip()
+            cls = k.guards.get(cls_name)
+            if cls is None:
+                return state
+            lop = k.lock_classes.get(cls)
+            lname = cls if (lop is not None and lop.no_argument) or not arg_texts else arg_texts[0]
+            self.facts.lock_classes[lname] = cls
+            lk = HeldLock(lname, cls, node, scoped=True, site_byte=call.start_byte)
+            return replace(state, locks=state.locks | {lk})
+        if name == "lockdep_assert_held" or name == "lockdep_assert_held_once":
+            return state
+        # ---- acquisitions ----
+        acq = k.acquires.get(name)
+        if acq is not None and not k.is_managed(name):
+            return self._acquire(state, node, acq, arg_texts, result, call)
+        # ---- releases (table) ----
+        rels = k.releases_of(name)
+        if rels:
+            return self._release_matching(state, node, name, arg_texts, rels)
+        # ---- ownership transfer (table) ----
+        tr = k.transfers.get(name)
+        if tr is not None:
+            idx, _always = tr
+            if idx < len(args):
+                target = arg_texts[idx]
+                tb = base_name(target) if "->" in target or "." in target else target
+                return self._drop_names(state, {target, tb})
+            return state
+        # ---- file-local summaries ----
+        summ = self.summaries.get(name)
+        if summ is not None and summ is not self._own_summary:
+            st = state
+            for idx, suffix in summ.releases:
+                if idx < len(arg_texts):
+                    st = self._release_by_name(st, node, name, arg_texts[idx] + suffix)
+            for idx, suffix, _cls in summ.unlocks:
+                if idx < len(arg_texts):
+                    lname = arg_texts[idx] + suffix
+                    held = [lk for lk in st.locks if lk.name == lname]
+                    self.facts.lock_releases.setdefault(lname, []).append(node)
+                    if held:
+                        st = replace(st, locks=st.locks - {held[0]})
+            for idx, suffix, cls in summ.locks:
+                if idx < len(arg_texts):
+                    lname = arg_texts[idx] + suffix
+                    self.facts.lock_acquires.setdefault(lname, []).append(node)
+                    self.facts.lock_classes[lname] = cls
+                    st = replace(st, locks=st.locks | {HeldLock(lname, cls, node,
+                                                                 site_byte=call.start_byte)})
+            if summ.returns_alloc is not None and result and self._is_trackable_var(result):
+                proto = summ.returns_alloc
+                r = Res(self._new_rid(), frozenset({result}), name, proto.kind, node, result,
+                        frozenset({P}), proto.releases, weak=not self._is_plain_local(result),
+                        what=proto.what or "allocation")
+                st = replace(st, res=st.res | {r})
+            if summ.releases or summ.unlocks or summ.locks or summ.returns_alloc:
+                return st
+        # ---- unknown function ----
+        if name in k.borrowed or k.is_managed(name):
+            return state
+        st = state
+        if k.looks_like_release(name):
+            for a in arg_texts:
+                st = self._release_by_name(st, node, name, a, stem_of=stem(name, self.verbs))
+            if st is not state:
+                return st
+        # Heuristic transfers: handed to a registering/adding function.
+        if k.looks_like_transfer(name):
+            drop: set[str] = set()
+            for i, (a_node, a) in enumerate(zip(args, arg_texts, strict=False)):
+                raw = self.p.text_of(a_node).strip()
+                if i > 0 or raw.startswith("&"):
+                    drop.add(a)
+                    drop.add(base_name(a))
+            st = self._drop_names(st, drop)
+        # Address of a tracked pointer passed to an unknown function: it may be freed or kept.
+        for a_node, a in zip(args, arg_texts, strict=False):
+            raw = self.p.text_of(a_node).strip()
+            if raw.startswith("&") and "->" not in a and "." not in a:
+                st = self._drop_names(st, {a})
+                st = self._set_fact(st, a, None)
+        # Unknown acquisitions, tracked only when this function releases them somewhere.
+        if self.k.looks_like_acquire(name) and not self.k.looks_like_release(name):
+            if result and not result.startswith("$") and self._is_trackable_var(result) \
+                    and result in self.release_verb_args and result not in self.managed_vars:
+                r = Res(self._new_rid(), frozenset({result}), name, "unknown", node, result,
+                        frozenset({P}), weak=True, what="object")
+                st = replace(st, res=frozenset(x for x in st.res if result not in x.names) | {r})
+            elif result and arg_texts and stem(name, self.verbs) in self.release_stems:
+                s = stem(name, self.verbs)
+                if s:
+                    r = Res(self._new_rid(), frozenset({arg_texts[0]}), name, "unknown", node,
+                            result, frozenset({Z}), weak=True, stem=s, what="state")
+                    st = replace(st, res=st.res | {r})
+        return st
+
+    _own_summary: Summary | None = None
+
+    def _is_plain_local(self, var: str) -> bool:
+        return re.fullmatch(r"[A-Za-z_]\w*", var) is not None and var in self.locals
+
+    def _is_trackable_var(self, var: str) -> bool:
+        return bool(re.fullmatch(r"[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)*", var))
+
+    def _acquire(self, state: State, node: int, acq: Acquire, arg_texts: list[str],
+                 result: str | None, call: tree_sitter.Node) -> State:
+        if acq.take == "ret":
+            target = result
+            cond_var = result
+            success = acq.success
+        elif acq.take == "out":
+            target = arg_texts[acq.index] if acq.index < len(arg_texts) else None
+            cond_var = result
+            success = acq.success
+        else:
+            target = arg_texts[acq.index] if acq.index < len(arg_texts) else None
+            cond_var = result
+            success = acq.success
+        if not target or target.startswith("$") or target in self.managed_vars:
+            return state
+        if not self._is_trackable_var(target):
+            return state
+        if acq.success == ALL:
+            cond_var = None
+        weak = acq.take != "arg" and not self._is_plain_local(target)
+        r = Res(self._new_rid(), frozenset({target}), acq.fn, acq.kind, node, cond_var, success,
+                acq.releases, weak=weak, what=acq.what)
+        res = frozenset(x for x in state.res if not (target in x.names and acq.take != "arg"))
+        st = replace(state, res=res | {r})
+        if result and acq.take == "ret":
+            st = self._set_fact(st, result, None)
+        return st
+
+    def _release_by_name(self, state: State, node: int, fn: str, name: str,
+                         stem_of: str | None = None) -> State:
+        hit = [r for r in state.res if name in r.names and
+               (not r.stem or stem_of is None or r.stem == stem_of)]
+        if not hit:
+            return state
+        for r in hit:
+            self.facts.releases.setdefault(r.rid, []).append((node, fn))
+        return replace(state, res=state.res - set(hit))
+
+    def _drop_names(self, state: State, names: set[str]) -> State:
+        names = {n for n in names if n}
+        if not names:
+            return state
+        keep = frozenset(r for r in state.res if not (r.names & names))
+        return replace(state, res=keep) if keep != state.res else state
+
+    def _value_of(self, rhs: tree_sitter.Node) -> frozenset[str] | None:
+        r = _strip(rhs)
+        t = r.type
+        if t == "number_literal":
+            txt = self.p.text_of(r).rstrip("uUlL")
+            try:
+                v = int(txt, 0)
+            except ValueError:
+                return None
+            return frozenset({Z}) if v == 0 else frozenset({P})
+        if t in ("null", "false"):
+            return frozenset({Z})
+        if t == "true":
+            return frozenset({P})
+        if t == "identifier":
+            name = self.p.text_of(r)
+            if name == "NULL":
+                return frozenset({Z})
+            if re.fullmatch(r"E[A-Z0-9]+", name):
+                return frozenset({P})
+            return None
+        if t == "unary_expression":
+            op = r.child_by_field_name("operator")
+            if op is not None and self.p.text_of(op) == "-":
+                return frozenset({N})
+        if t == "call_expression":
+            name = call_name(self.p, r)
+            if name in ("ERR_PTR", "PTR_ERR", "ERR_CAST"):
+                return frozenset({N})
+        return None
+
+    def _assign(self, state: State, node_id: int, lhs_node: tree_sitter.Node,
+                rhs_node: tree_sitter.Node | None, op: str) -> State:
+        lhs = norm(self.p.text_of(lhs_node))
+        if not lhs:
+            return state
+        st = self._reassigned(state, node_id, lhs)
+        if op != "=" or rhs_node is None:
+            return self._set_fact(st, lhs, None)
+        rhs_stripped = _strip(rhs_node)
+        rhs = norm(self.p.text_of(rhs_stripped))
+        # Aliases and escapes.
+        if rhs_stripped.type in ("identifier", "field_expression", "pointer_expression"):
+            holders = [r for r in st.res if rhs in r.names]
+            if holders:
+                if self._is_plain_local(lhs) or (self._is_local_base(lhs) and "[" not in lhs):
+                    st = replace(st, res=frozenset(
+                        replace(r, names=r.names | {lhs}) if rhs in r.names else r for r in st.res))
+                else:
+                    st = self._drop_names(st, {rhs})
+        val = self._value_of(rhs_node)
+        if val is None and rhs_stripped.type == "identifier":
+            f = st.fact(rhs)
+            if f != ALL:
+                val = f
+        return self._set_fact(st, lhs, val)
+
+    def _reassigned(self, state: State, node_id: int, var: str) -> State:
+        """var gets a new value: earlier resources lose it as a name and as success witness."""
+        changed = False
+        res = set()
+        for r in state.res:
+            if r.site == node_id:
+                res.add(r)
+                continue
+            nr = r
+            if var in r.names:
+                nr = replace(nr, names=r.names - {var})
+            if r.cond_var == var:
+                nr = replace(nr, cond_var=None)
+            if nr is not r:
+                changed = True
+                if not nr.names:
+                    continue  # the only handle was overwritten; stay silent
+            res.add(nr)
+        locks = set()
+        for lk in state.locks:
+            if lk.cond_var == var and lk.site != node_id:
+                locks.add(replace(lk, cond_var=None))
+                changed = True
+            else:
+                locks.add(lk)
+        if not changed:
+            return state
+        return replace(state, res=frozenset(res), locks=frozenset(locks))
+
+    def _effects(self, state: State, node_id: int, expr: tree_sitter.Node,
+                 bindings: dict[int, str]) -> State:
+        """Apply calls and assignments inside expr, innermost first."""
+        st = state
+        for n in self._postorder(expr):
+            t = n.type
+            if t == "call_expression":
+                st = self._handle_call(st, node_id, n, bindings.get(n.id))
+            elif t == "assignment_expression":
+                lhs = n.child_by_field_name("left")
+                rhs = n.child_by_field_name("right")
+                op = n.child_by_field_name("operator")
+                if lhs is not None:
+                    st = self._assign(st, node_id, lhs, rhs,
+                                      self.p.text_of(op) if op is not None else "=")
+            elif t == "init_declarator":
+                d = n.child_by_field_name("declarator")
+                v = n.child_by_field_name("value")
+                if d is not None:
+                    name = self._declared_name(d)
+                    if name and v is not None and v.type != "initializer_list":
+                        st = self._assign_name(self._reassigned(st, node_id, name), name, v)
+                    elif name:
+                        st = self._set_fact(self._reassigned(st, node_id, name), name, None)
+            elif t == "update_expression":
+                arg = n.child_by_field_name("argument")
+                if arg is not None:
+                    v = norm(self.p.text_of(arg))
+                    st = self._set_fact(self._reassigned(st, node_id, v), v, None)
+        return st
+
+    def _assign_name(self, state: State, name: str, rhs: tree_sitter.Node) -> State:
+        st = state
+        rs = _strip(rhs)
+        if rs.type in ("identifier", "field_expression"):
+            rtext = norm(self.p.text_of(rs))
+            if any(rtext in r.names for r in st.res):
+                st = replace(st, res=frozenset(
+                    replace(r, names=r.names | {name}) if rtext in r.names else r for r in st.res))
+        return self._set_fact(st, name, self._value_of(rhs))
+
+    def _postorder(self, root: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+        stack: list[tuple[tree_sitter.Node, bool]] = [(root, False)]
+        while stack:
+            n, done = stack.pop()
+            if done:
+                yield n
+                continue
+            if n.type in ("sizeof_expression", "string_literal", "comment", "compound_statement",
+                          "alignof_expression", "offsetof_expression"):
+                continue
+            stack.append((n, True))
+            for c in reversed(n.named_children):
+                stack.append((c, False))
+
+    def _bindings(self, expr: tree_sitter.Node, cond_temp: str | None) -> dict[int, str]:
+        b: dict[int, str] = {}
+        for n in self._postorder(expr):
+            if n.type == "assignment_expression":
+                rhs = n.child_by_field_name("right")
+                lhs = n.child_by_field_name("left")
+                if rhs is not None and lhs is not None:
+                    r = _strip(rhs)
+                    if r.type == "call_expression":
+                        b[r.id] = norm(self.p.text_of(lhs))
+            elif n.type == "init_declarator":
+                d = n.child_by_field_name("declarator")
+                v = n.child_by_field_name("value")
+                if d is not None and v is not None:
+                    r = _strip(v)
+                    if r.type == "call_expression":
+                        b[r.id] = self._declared_name(d)
+        if cond_temp is not None:
+            core = self._cond_core(expr)
+            if core is not None and core.type == "call_expression" and core.id not in b:
+                b[core.id] = cond_temp
+        return b
+
+    def _cond_core(self, expr: tree_sitter.Node) -> tree_sitter.Node | None:
+        e = _strip(expr)
+        while True:
+            if e.type == "unary_expression":
+                op = e.child_by_field_name("operator")
+                arg = e.child_by_field_name("argument")
+                if op is not None and self.p.text_of(op) == "!" and arg is not None:
+                    e = _strip(arg)
+                    continue
+            if e.type == "binary_expression":
+                op = e.child_by_field_name("operator")
+                left = e.child_by_field_name("left")
+                if op is not None and self.p.text_of(op) in _CMP_OPS and left is not None:
+                    e = _strip(left)
+                    continue
+            if e.type == "call_expression":
+                name = call_name(self.p, e)
+                if name in ("likely", "unlikely", "WARN_ON", "WARN_ON_ONCE", "WARN", "WARN_ONCE",
+                            "IS_ERR", "IS_ERR_OR_NULL", "IS_ERR_VALUE"):
+                    _, args = self._call_info(e)
+                    if args:
+                        e = _strip(args[0])
+                        continue
+            if e.type == "assignment_expression":
+                return None
+            return e
+
+    def _cond_fact(self, expr: tree_sitter.Node, temp: str) -> tuple[str, frozenset[str]] | None:
+        """(variable, values that make the condition true), or None when unknown."""
+        e = _strip(expr)
+        if e.type == "unary_expression":
+            op = e.child_by_field_name("operator")
+            arg = e.child_by_field_name("argument")
+            if op is not None and self.p.text_of(op) == "!" and arg is not None:
+                inner = self._cond_fact(arg, temp)
+                if inner is None:
+                    return None
+                return inner[0], ALL - inner[1]
+            return None
+        if e.type == "binary_expression":
+            op_n = e.child_by_field_name("operator")
+            left = e.child_by_field_name("left")
+            right = e.child_by_field_name("right")
+            if op_n is None or left is None or right is None:
+                return None
+            op = self.p.text_of(op_n)
+            if op not in _CMP_OPS:
+                return None
+            rv = self._value_of(right)
+            lv_var = self._var_of(left, temp)
+            if lv_var is None:
+                return None
+            if rv == frozenset({Z}):
+                table = {"==": {Z}, "!=": {N, P}, "<": {N}, "<=": {N, Z}, ">": {P}, ">=": {Z, P}}
+                return lv_var, frozenset(table[op])
+            if rv == frozenset({N}) and op == "==":
+                return lv_var, frozenset({N})
+            if rv == frozenset({N}) and op == "!=":
+                return None
+            return None
+        if e.type == "call_expression":
+            name = call_name(self.p, e)
+            _, args = self._call_info(e)
+            if name in ("likely", "unlikely", "WARN_ON", "WARN_ON_ONCE") and args:
+                return self._cond_fact(args[0], temp)
+            if name in ("WARN", "WARN_ONCE") and args:
+                return self._cond_fact(args[0], temp)
+            if name == "IS_ERR" and args:
+                v = self._var_of(args[0], temp)
+                return (v, frozenset({N})) if v else None
+            if name == "IS_ERR_OR_NULL" and args:
+                v = self._var_of(args[0], temp)
+                return (v, frozenset({N, Z})) if v else None
+        v = self._var_of(e, temp)
+        if v is None:
+            return None
+        return v, frozenset({N, P})
+
+    def _var_of(self, node: tree_sitter.Node, temp: str) -> str | None:
+        e = _strip(node)
+        if e.type == "assignment_expression":
+            lhs = e.child_by_field_name("left")
+            return norm(self.p.text_of(lhs)) if lhs is not None else None
+        if e.type in ("identifier", "field_expression", "pointer_expression", "subscript_expression"):
+            txt = norm(self.p.text_of(e))
+            if txt in ("true", "false", "NULL"):
+                return None
+            return txt
+        if e.type == "call_expression":
+            return temp
+        return None
+
+    # ---- the walk ----
+    def run(self, entry_locks: dict[str, str] | None = None) -> FunctionFacts:
+        self.unheld_unlocks: dict[str, str] = {}
+        facts = self.facts
+        try:
+            cfg = build_cfg(self.p, self.fn.body, self.k.noreturn)
+        except (OverflowError, RecursionError):
+            facts.truncated = True
+            facts.note = f"{self.fn.name}: function too large for the CFG; skipped"
+            return facts
+        facts.cfg = cfg
+        facts.walked = True
+        entry = dict(entry_locks or {})
+        for a in self.fn.annotations:
+            if a.name == "__must_hold":
+                entry[norm(a.arg)] = "annotation"
+        for node, name, args in self._lockdep_asserts():
+            del node
+            entry[name] = args
+        facts.entry_locks = frozenset(entry)
+        start = State(frozenset(),
+                      frozenset(HeldLock(n, c, -1, entry=True) for n, c in entry.items()),
+                      frozenset())
+        self._walk(cfg, start)
+        return facts
+
+    def _lockdep_asserts(self) -> list[tuple[int, str, str]]:
+        out = []
+        for n in self._postorder(self.fn.body):
+            if n.type == "call_expression":
+                name, args = self._call_info(n)
+                if name in ("lockdep_assert_held", "lockdep_assert_held_once",
+                            "lockdep_assert_held_write", "lockdep_assert_held_read") and args:
+                    out.append((n.start_byte, norm(self.p.text_of(args[0])), "asserted"))
+                elif name.endswith("_assert_locked") or name.endswith("assert_held"):
+                    if args:
+                        out.append((n.start_byte, norm(self.p.text_of(args[0])), "asserted"))
+        return out
+
+    def _walk(self, cfg: CFG, start: State) -> None:
+        facts = self.facts
+        lim = self.limits
+        deadline = time.monotonic() + lim.seconds
+        seen: dict[int, set[State]] = {}
+        parents = facts.parents
+        parents[(cfg.entry, start)] = None
+        work: list[tuple[int, State]] = [(cfg.entry, start)]
+        visits = 0
+        must = facts.must_locks
+        may = facts.may_locks
+        nodes = cfg.nodes
+        while work:
+            nid, st = work.pop()
+            visits += 1
+            if visits > lim.max_visits or (visits & 255 == 0 and time.monotonic() > deadline):
+                facts.truncated = True
+                facts.note = (f"{self.fn.name}: path bound reached after {visits} steps; "
+                              "no findings reported for this function")
+                return
+            names = frozenset(lk.name for lk in st.locks if lk.cond_var is None)
+            prev_must = must.get(nid)
+            must[nid] = names if prev_must is None else prev_must & names
+            may[nid] = may.get(nid, frozenset()) | names
+            node = nodes[nid]
+            succ_states = self._step(node, st)
+            for nxt, nst in succ_states:
+                bucket = seen.setdefault(nxt, set())
+                if nst in bucket:
+                    continue
+                if len(bucket) >= lim.max_states_per_node:
+                    facts.truncated = True
+                    facts.note = (f"{self.fn.name}: too many distinct states at one point; "
+                                  "no findings reported for this function")
+                    return
+                bucket.add(nst)
+                parents[(nxt, nst)] = (nid, st)
+                work.append((nxt, nst))
+
+    def _step(self, node: object, st: State) -> list[tuple[int, State]]:
+        from .cfg import CNode
+
+        assert isinstance(node, CNode)
+        kind = node.kind
+        nid = node.id
+        if kind in ("entry", "label", "goto", "loop_head"):
+            return [(s, st) for s in node.succ]
+        if kind == "exit":
+            self.facts.exits.append(ExitRecord(nid, st, False, True, frozenset()))
+            return []
+        if kind == "noreturn":
+            return []
+        if kind == "stmt":
+            if node.ast is None or node.data.get("opaque"):
+                return [(node.succ[0], st)]
+            b = self._bindings(node.ast, None)
+            return [(node.succ[0], self._effects(st, nid, node.ast, b))]
+        if kind == "return":
+            return self._return(node, st)
+        if kind == "cond":
+            assert node.ast is not None
+            temp = f"$c{nid}"
+            b = self._bindings(node.ast, temp)
+            st2 = self._effects(st, nid, node.ast, b)
+            const = self._const_truth(node.ast)
+            fact = self._cond_fact(node.ast, temp)
+            out = []
+            for branch, succ in ((True, node.succ[0]), (False, node.succ[1])):
+                if const is not None and const != branch:
+                    continue
+                s = st2
+                if fact is not None:
+                    var, tv = fact
+                    allowed = tv if branch else ALL - tv
+                    s2 = self._restrict(s, var, allowed)
+                    if s2 is None:
+                        continue
+                    s = s2
+                out.append((succ, self._drop_temps(s)))
+            return out
+        if kind == "switch":
+            assert node.ast is not None
+            temp = f"$c{nid}"
+            st2 = self._drop_temps(self._effects(st, nid, node.ast, self._bindings(node.ast, temp)))
+            var = self._var_of(node.ast, temp)
+            cases = node.data.get("cases", [])
+            out = []
+            assert isinstance(cases, list)
+            for i, succ in enumerate(node.succ):
+                s: State | None = st2
+                if var is not None and i < len(cases) and cases[i] is not None:
+                    val = self._case_value(str(cases[i]))
+                    if val is not None and s is not None:
+                        s = self._restrict(s, var, val)
+                if s is not None:
+                    out.append((succ, s))
+            return out
+        if kind == "iter_enter":
+            return [(node.succ[0], self._iter_enter(node, st))]
+        if kind == "iter_next":
+            return [(node.succ[0], self._iter_next(node, st))]
+        if kind == "guard_enter":
+            return [(node.succ[0], self._guard_enter(node, st))]
+        if kind == "scope_end":
+            return [(node.succ[0], self._scope_end(node, st))]
+        return [(s, st) for s in node.succ]
+
+    def _drop_temps(self, st: State) -> State:
+        if not any(k.startswith("$") for k, _ in st.facts) and \
+                not any((r.cond_var or "").startswith("$") for r in st.res) and \
+                not any((lk.cond_var or "").startswith("$") for lk in st.locks):
+            return st
+        res = frozenset(replace(r, cond_var=None) if (r.cond_var or "").startswith("$") else r
+                        for r in st.res)
+        locks = frozenset(replace(lk, cond_var=None) if (lk.cond_var or "").startswith("$") else lk
+                          for lk in st.locks)
+        f = frozenset((k, v) for k, v in st.facts if not k.startswith("$"))
+        return State(res, locks, f)
+
+    def _case_value(self, text: str) -> frozenset[str] | None:
+        t = text.strip()
+        if re.fullmatch(r"0[xX]?0*|0", t):
+            return frozenset({Z})
+        if t.startswith("-"):
+            return frozenset({N})
+        if re.fullmatch(r"\d+|0[xX][0-9a-fA-F]+", t):
+            return frozenset({P})
+        return None
+
+    def _const_truth(self, expr: tree_sitter.Node) -> bool | None:
+        e = _strip(expr)
+        if e.type == "number_literal":
+            try:
+                return int(self.p.text_of(e).rstrip("uUlL"), 0) != 0
+            except ValueError:
+                return None
+        if e.type == "true":
+            return True
+        if e.type == "false":
+            return False
+        return None
+
+    def _return(self, node: object, st: State) -> list[tuple[int, State]]:
+        from .cfg import CNode
+
+        assert isinstance(node, CNode)
+        ast = node.ast
+        expr = ast.named_children[0] if ast is not None and ast.named_children and \
+            ast.type == "return_statement" else None
+        if expr is not None and expr.type == "comment":
+            expr = None
+        if expr is not None:
+            st = self._effects(st, node.id, expr, self._bindings(expr, None))
+        returned: set[str] = set()
+        if expr is not None:
+            txt = norm(self.p.text_of(expr))
+            for r in st.res:
+                for n in r.names:
+                    if re.search(r"(?<![\w>.])" + re.escape(n) + r"(?![\w])", txt):
+                        returned.add(n)
+        returned_res: frozenset[Res] = frozenset()
+        if returned:
+            returned_res = frozenset(r for r in st.res if r.names & returned)
+            st = self._drop_names(st, returned)
+        error = self._is_error_return(expr, st)
+        self.facts.exits.append(ExitRecord(node.id, st, error, expr is None, frozenset(returned),
+                                           returned_res))
+        return []
+
+    def _is_error_return(self, expr: tree_sitter.Node | None, st: State) -> bool:
+        if expr is None:
+            return False
+        e = _strip(expr)
+        if e.type == "unary_expression":
+            op = e.child_by_field_name("operator")
+            return op is not None and self.p.text_of(op) == "-"
+        if e.type == "call_expression":
+            return call_name(self.p, e) in ("ERR_PTR", "ERR_CAST", "PTR_ERR")
+        if e.type in ("null",) or (e.type == "identifier" and self.p.text_of(e) == "NULL"):
+            return self.fn.returns_pointer
+        if e.type == "number_literal":
+            return False
+        if e.type in ("identifier", "field_expression"):
+            v = norm(self.p.text_of(e))
+            f = st.fact(v)
+            if self.fn.returns_pointer:
+                return f <= frozenset({N, Z})
+            return f <= frozenset({N}) or (f <= frozenset({N, P}) and f != ALL and N in f)
+        return False
+
+    def _iter_enter(self, node: object, st: State) -> State:
+        from .cfg import CNode
+
+        assert isinstance(node, CNode)
+        assert node.ast is not None
+        name, args = self._call_info(node.ast)
+        it = self.k.iterators.get(name)
+        if it is None or it.var >= len(args):
+            return st
+        var = norm(self.p.text_of(args[it.var]))
+        rels = tuple(Release(r, 0) for r in it.releases)
+        r = Res(-node.id, frozenset({var}), name, "ref", node.id, None, ALL, rels,
+                iter_ref=True, what="loop node reference")
+        return replace(st, res=frozenset(x for x in st.res if var not in x.names) | {r})
+
+    def _iter_next(self, node: object, st: State) -> State:
+        from .cfg import CNode
+
+        assert isinstance(node, CNode)
+        head_ids = {r for r in st.res if r.iter_ref and r.fn == call_name(self.p, node.ast)}  # type: ignore[arg-type]
+        return replace(st, res=st.res - head_ids) if head_ids else st
+
+    def _guard_enter(self, node: object, st: State) -> State:
+        from .cfg import CNode
+
+        assert isinstance(node, CNode)
+        assert node.ast is not None
+        name, args = self._call_info(node.ast)
+        if not args:
+            return st
+        cls_name = self.p.text_of(args[0]).strip()
+        cls = self.k.guards.get(cls_name)
+        if cls is None:
+            return st
+        lock_arg = args[2] if name == "scoped_cond_guard" and len(args) > 2 else \
+            (args[1] if len(args) > 1 else None)
+        lop = self.k.lock_classes.get(cls)
+        lname = cls if lock_arg is None or (lop is not None and lop.no_argument) else \
+            norm(self.p.text_of(lock_arg))
+        self.facts.lock_classes[lname] = cls
+        return replace(st, locks=st.locks | {HeldLock(lname, cls, node.id, scoped=True,
+                                                        site_byte=node.ast.start_byte)})
+
+    def _scope_end(self, node: object, st: State) -> State:
+        from .cfg import CNode
+
+        assert isinstance(node, CNode)
+        call = node.data.get("guard_call")
+        if call is not None:
+            assert isinstance(call, tree_sitter.Node)
+            drop = {lk for lk in st.locks if lk.scoped and lk.site_byte == call.start_byte}
+        else:
+            assert node.ast is not None
+            lo, hi = node.ast.start_byte, node.ast.end_byte
+            drop = {lk for lk in st.locks if lk.scoped and lo <= lk.site_byte < hi}
+        return replace(st, locks=st.locks - drop) if drop else st
+
+
+def analyse_function(parsed: ParsedFile, fn: Function, k: Knowledge,
+                     summaries: dict[str, Summary], limits: type[Limits] = Limits,
+                     force: bool = False) -> FunctionFacts:
+    w = Walker(parsed, fn, k, summaries, limits)
+    w._own_summary = summaries.get(fn.name)
+    if not force and not w.interesting():
+        return FunctionFacts(fn, None)
+    facts = w.run()
+    unheld = dict(w.unheld_unlocks)
+    if unheld and not facts.truncated:
+        # The function is entered with these locks held (it drops and maybe re-takes them).
+        w2 = Walker(parsed, fn, k, summaries, limits)
+        w2._own_summary = w._own_summary
+        facts = w2.run(entry_locks=unheld)
+    return facts
+
+
+def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
+    """Summary of a static helper for its callers: which params it releases / unlocks / locks,
+    and whether it returns a fresh allocation."""
+    fn = facts.function
+    if not fn.is_static or facts.truncated or not facts.walked:
+        return None
+    params = fn.params
+    s = Summary()
+    released: set[tuple[int, str]] = set()
+    for _node, name, args in facts.calls:
+        rels = k.releases_of(name)
+        for rel, _acq in rels:
+            if rel.arg < len(args):
+                a = args[rel.arg]
+                b = base_name(a)
+                if b in params and re.fullmatch(re.escape(b) + r"(?:(?:->|\.)\w+)*", a):
+                    released.add((params.index(b), a[len(b):] + (f"->{rel.member}" if rel.member else "")))
+    s.releases = sorted(released)
+    exits = facts.exits
+    if exits:
+        common: frozenset[tuple[str, str]] | None = None
+        for ex in exits:
+            names = frozenset((lk.name, lk.cls) for lk in ex.state.locks
+                              if not lk.entry and not lk.scoped and lk.cond_var is None)
+            common = names if common is None else common & names
+        for lname, cls in sorted(common or ()):
+            b = base_name(lname)
+            if b in params:
+                s.locks.append((params.index(b), lname[len(b):], cls))
+    for lname in facts.entry_locks:
+        if lname in facts.lock_releases:
+            b = base_name(lname)
+            if b in params and not any(any(lk.name == lname for lk in ex.state.locks)
+                                       for ex in exits):
+                s.unlocks.append((params.index(b), lname[len(b):],
+                                  facts.lock_classes.get(lname, "lock")))
+    if fn.returns_pointer:
+        for ex in exits:
+            for r in ex.returned_res:
+                if r.kind in ("memory", "resource") and not r.iter_ref:
+                    s.returns_alloc = r
+                    break
+            if s.returns_alloc is not None:
+                break
+    if not (s.releases or s.locks or s.unlocks or s.returns_alloc):
+        return None
+    return s
+
+

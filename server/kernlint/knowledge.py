@@ -1,0 +1,222 @@
+"""Kernel API knowledge, loaded from the packaged data file and project extensions.
+
+Nothing in the analysis names a kernel function; it asks this module.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+# Abstract values a variable may hold: Z zero/NULL, N negative/ERR_PTR, P positive/valid.
+Z, N, P = "Z", "N", "P"
+ALL = frozenset({Z, N, P})
+
+# check -> the set of values that mean the call succeeded
+SUCCESS_SETS: dict[str, frozenset[str]] = {
+    "null": frozenset({N, P}),  # non-NULL (ERR_PTR never returned)
+    "zero_fail": frozenset({N, P}),
+    "err": frozenset({Z, P}),  # !IS_ERR
+    "err_or_null": frozenset({P}),
+    "zero": frozenset({Z}),
+    "nonneg": frozenset({Z, P}),
+    "nonzero": frozenset({N, P}),
+    "none": ALL,
+}
+
+
+class KnowledgeError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Release:
+    fn: str
+    arg: int = 0
+    member: str = ""  # release takes &resource->member
+
+
+@dataclass(frozen=True)
+class Acquire:
+    fn: str
+    take: str  # "ret" | "out" | "arg"
+    index: int
+    success: frozenset[str]
+    releases: tuple[Release, ...]
+    kind: str  # memory | resource | ref
+    what: str
+
+    @property
+    def rule_family(self) -> str:
+        return "ref" if self.kind == "ref" else "leak"
+
+
+@dataclass(frozen=True)
+class LockOp:
+    fn: str
+    lock_class: str
+    op: str  # acquire | acquire_zero | acquire_nonzero | release
+    atomic: bool
+    recursive_ok: bool
+    no_argument: bool
+
+
+@dataclass(frozen=True)
+class IteratorRef:
+    fn: str
+    var: int
+    releases: tuple[str, ...]
+
+
+@dataclass
+class Knowledge:
+    acquires: dict[str, Acquire] = field(default_factory=dict)
+    release_index: dict[str, list[tuple[Release, Acquire | None]]] = field(default_factory=dict)
+    transfers: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    locks: dict[str, LockOp] = field(default_factory=dict)
+    lock_classes: dict[str, LockOp] = field(default_factory=dict)  # class -> a representative op
+    guards: dict[str, str] = field(default_factory=dict)
+    iterators: dict[str, IteratorRef] = field(default_factory=dict)
+    transfer_fragments: tuple[str, ...] = ()
+    managed_prefixes: tuple[str, ...] = ()
+    noreturn: frozenset[str] = frozenset()
+    release_verbs: tuple[str, ...] = ()
+    acquire_verbs: tuple[str, ...] = ()
+    borrowed: frozenset[str] = frozenset()
+    sleeping: frozenset[str] = frozenset()
+    gfp_arg: dict[str, int] = field(default_factory=dict)
+    sleeping_gfp: frozenset[str] = frozenset()
+
+    # ---- queries ----
+    def is_managed(self, fn: str) -> bool:
+        return fn.startswith(self.managed_prefixes)
+
+    def releases_of(self, fn: str) -> list[tuple[Release, Acquire | None]]:
+        return self.release_index.get(fn, [])
+
+    def looks_like_release(self, fn: str) -> bool:
+        words = re.split(r"_+", fn.lower())
+        return any(w in self.release_verbs for w in words)
+
+    def looks_like_acquire(self, fn: str) -> bool:
+        words = re.split(r"_+", fn.lower())
+        return any(w in self.acquire_verbs for w in words)
+
+    def looks_like_transfer(self, fn: str) -> bool:
+        low = fn.lower()
+        return any(frag.lower() in low for frag in self.transfer_fragments)
+
+    def sleeps(self, fn: str, args: list[str]) -> bool:
+        if fn in self.sleeping:
+            return True
+        idx = self.gfp_arg.get(fn)
+        if idx is not None and idx < len(args):
+            flags = re.sub(r"\s+", " ", args[idx])
+            return any(re.search(r"\b" + re.escape(g) + r"\b", flags) for g in self.sleeping_gfp) and (
+                "GFP_ATOMIC" not in flags and "GFP_NOWAIT" not in flags
+            )
+        return False
+
+
+def _as_list(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise KnowledgeError(f"{where}: expected a string or a list of strings")
+
+
+def _parse_release(spec: str, where: str) -> Release:
+    parts = spec.split(":")
+    try:
+        arg = int(parts[1]) if len(parts) > 1 and parts[1] else 0
+    except ValueError as exc:
+        raise KnowledgeError(f"{where}: bad release spec {spec!r}") from exc
+    member = parts[2] if len(parts) > 2 else ""
+    return Release(parts[0], arg, member)
+
+
+def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
+    for i, entry in enumerate(data.get("acquire", [])):
+        where = f"{origin}: acquire[{i}]"
+        take = str(entry.get("take", "ret"))
+        m = re.fullmatch(r"(ret|out|arg)(?::(\d+))?", take)
+        if not m:
+            raise KnowledgeError(f"{where}: take must be ret, out:N or arg:N, not {take!r}")
+        check = str(entry.get("check", "null"))
+        if check not in SUCCESS_SETS:
+            raise KnowledgeError(f"{where}: unknown check {check!r}")
+        kind = str(entry.get("kind", "memory"))
+        if kind not in ("memory", "resource", "ref"):
+            raise KnowledgeError(f"{where}: kind must be memory, resource or ref")
+        releases = tuple(_parse_release(r, where) for r in _as_list(entry.get("release", []), where))
+        for fn in _as_list(entry.get("fn", []), where):
+            acq = Acquire(fn, m.group(1), int(m.group(2) or 0), SUCCESS_SETS[check], releases,
+                          kind, str(entry.get("what", kind)))
+            k.acquires[fn] = acq
+            for rel in releases:
+                k.release_index.setdefault(rel.fn, []).append((rel, acq))
+    for i, entry in enumerate(data.get("release", [])):
+        where = f"{origin}: release[{i}]"
+        for spec in _as_list(entry.get("fn", []), where):
+            rel = _parse_release(spec, where)
+            k.release_index.setdefault(rel.fn, []).append((rel, None))
+    for i, entry in enumerate(data.get("transfer", [])):
+        where = f"{origin}: transfer[{i}]"
+        for fn in _as_list(entry.get("fn", []), where):
+            k.transfers[fn] = (int(entry.get("arg", 0)), bool(entry.get("always", False)))
+    for i, entry in enumerate(data.get("lock", [])):
+        where = f"{origin}: lock[{i}]"
+        cls = str(entry.get("class", f"lock{i}"))
+        atomic = bool(entry.get("atomic", False))
+        rec = bool(entry.get("recursive_ok", False))
+        noarg = bool(entry.get("no_argument", False))
+        for op in ("acquire", "acquire_zero", "acquire_nonzero", "release"):
+            for fn in _as_list(entry.get(op, []), where):
+                lo = LockOp(fn, cls, op, atomic, rec, noarg)
+                k.locks[fn] = lo
+                k.lock_classes.setdefault(cls, lo)
+    for name, cls in data.get("guards", {}).items():
+        k.guards[str(name)] = str(cls)
+    for i, entry in enumerate(data.get("iterator_ref", [])):
+        where = f"{origin}: iterator_ref[{i}]"
+        rels = tuple(_as_list(entry.get("release", []), where))
+        for fn in _as_list(entry.get("fn", []), where):
+            k.iterators[fn] = IteratorRef(fn, int(entry.get("var", 0)), rels)
+    h = data.get("heuristics", {})
+    if h:
+        k.transfer_fragments += tuple(_as_list(h.get("transfer_fragments", []), origin))
+        k.managed_prefixes += tuple(_as_list(h.get("managed_prefixes", []), origin))
+        k.noreturn |= frozenset(_as_list(h.get("noreturn", []), origin))
+        k.release_verbs += tuple(_as_list(h.get("release_verbs", []), origin))
+        k.acquire_verbs += tuple(_as_list(h.get("acquire_verbs", []), origin))
+        k.borrowed |= frozenset(_as_list(h.get("borrowed", []), origin))
+    s = data.get("sleeping", {})
+    if s:
+        k.sleeping |= frozenset(_as_list(s.get("always", []), origin))
+        for fn, idx in dict(s.get("gfp", {})).items():
+            k.gfp_arg[str(fn)] = int(idx)
+        k.sleeping_gfp |= frozenset(_as_list(s.get("sleeping_gfp", []), origin))
+
+
+@lru_cache(maxsize=1)
+def _builtin_data() -> dict[str, Any]:
+    text = resources.files("kernlint").joinpath("data/kernel_api.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def load_knowledge(extra: dict[str, Any] | None = None) -> Knowledge:
+    k = Knowledge()
+    _merge(k, _builtin_data(), "kernel_api.toml")
+    if extra:
+        _merge(k, extra, ".kernlint.toml [knowledge]")
+    return k
+
+
+@lru_cache(maxsize=1)
+def default_knowledge() -> Knowledge:
+    return load_knowledge()

@@ -1,0 +1,75 @@
+"""Shared reasoning of the leak-shaped rules (KL101 memory/resources, KL301 references)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..facts import ExitRecord, Res
+from ..model import Finding, Related
+from .base import FunctionContext, Rule
+
+
+def _exemplar(ctx: FunctionContext, r: Res) -> tuple[int, str] | None:
+    rels = ctx.facts.releases.get(r.rid)
+    return rels[0] if rels else None
+
+
+def _reportable(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
+    exemplar = _exemplar(ctx, r) is not None
+    if r.iter_ref:
+        return True
+    if ex.error:
+        return exemplar or not r.weak
+    if ex.void and ctx.facts.function.returns_void:
+        return exemplar and not r.weak
+    return False
+
+
+def leak_findings(rule: Rule, ctx: FunctionContext, kinds: frozenset[str]) -> Iterator[Finding]:
+    facts = ctx.facts
+    if facts.truncated or not facts.walked or facts.cfg is None:
+        return
+    seen: set[tuple[int, int]] = set()
+    fn = facts.function
+    for ex in sorted(facts.exits, key=lambda e: e.node):
+        for r in sorted(ex.state.res, key=lambda r: r.rid):
+            kind = "ref" if r.iter_ref else r.kind
+            if kind == "unknown":
+                kind = "memory"
+            if kind not in kinds or (ex.node, r.rid) in seen:
+                continue
+            if not _reportable(ctx, ex, r):
+                continue
+            seen.add((ex.node, r.rid))
+            span = ctx.span_of_node(ex.node)
+            acquire_span = ctx.span_of_node(r.site)
+            ex_rel = _exemplar(ctx, r)
+            related: list[Related] = [
+                Related(acquire_span, f"`{r.name}` acquired here by {r.fn}()")
+            ]
+            related += ctx.path_steps(ex, since=r.site)
+            if ex_rel is not None:
+                related.append(Related(ctx.span_of_node(ex_rel[0]),
+                                       f"released here by {ex_rel[1]}() on another path"))
+            what = r.what or ("reference" if kind == "ref" else "resource")
+            if r.iter_ref:
+                msg = (f"`{r.name}` still holds a {what} from {r.fn}() when the loop is left "
+                       f"here; drop it with {r.releases[0].fn if r.releases else 'a put'}()")
+            else:
+                where = "error path" if ex.error else "path"
+                msg = f"`{r.name}` ({what} from {r.fn}()) is not released on this {where}"
+                if ex_rel is not None:
+                    msg += f"; another path releases it with {ex_rel[1]}()"
+                elif r.releases:
+                    msg += f"; release it with {r.releases[0].fn}()"
+            goto = ctx.first_goto(ex, r.site)
+            release_fn = ex_rel[1] if ex_rel is not None else (r.releases[0].fn if r.releases else "")
+            release_arg = r.releases[0].arg if r.releases and ex_rel is None else 0
+            data: dict[str, object] = {
+                "rid": r.rid, "acquire_node": r.site, "exit_node": ex.node,
+                "acquire_byte": acquire_span.start_byte, "resource": r.name,
+                "release_fn": release_fn, "release_arg": release_arg,
+                "release_node": ex_rel[0] if ex_rel is not None else None,
+                "via_goto": goto, "iter_ref": r.iter_ref, "error_exit": ex.error,
+            }
+            yield rule.finding(ctx, span, msg, fn.name, r.name, related, data)

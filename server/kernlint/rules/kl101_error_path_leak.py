@@ -1,0 +1,52 @@
+"""KL101 error-path-leak: memory or a resource acquired in a function is not released on an
+error exit.
+
+What: after an acquisition succeeded (kmalloc() returned non-NULL, snd_card_new() returned
+0, request_irq() succeeded, ...), the function returns an error (`return -EINVAL;`,
+`return err;` with err known negative, `return ERR_PTR(..)`) while still holding it, and did
+not hand it to anyone (stored in a struct reachable from a parameter, registered with the
+card, returned). Driver-private or unknown APIs are reported only when the function itself
+releases the same object on another path (the function's own exemplar).
+
+Why: the error path is the least tested code in a driver; a probe that fails after
+snd_card_new() and forgets snd_card_free() leaks the card and its device node every time
+the device is plugged in with, say, missing firmware.
+
+Example:
+    err = snd_card_new(&pci->dev, idx, id, THIS_MODULE, 0, &card);
+    if (err < 0)
+        return err;
+    err = snd_pcm_new(card, "demo", 0, 1, 0, &pcm);
+    if (err < 0)
+        return err;          /* KL101: card is not released */
+
+Fix: jump to (or create) the unwind label that releases the card:
+    if (err < 0)
+        goto err_free_card;
+    ...
+    err_free_card:
+        snd_card_free(card);
+        return err;
+
+Fix safety: safe when the label already exists and releases exactly what is held; unsafe
+when a new label or a new release call is written (the order of the ladder is inferred).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..model import Finding, Severity
+from ._leaks import leak_findings
+from .base import FunctionContext, Rule
+
+
+class ErrorPathLeak(Rule):
+    code = "KL101"
+    name = "error-path-leak"
+    summary = "Resource acquired in this function is not released on an error path"
+    severity = Severity.WARNING
+    fix_safety = "safe when routed to an existing label that releases it; unsafe otherwise"
+
+    def check_function(self, ctx: FunctionContext) -> Iterable[Finding]:
+        return leak_findings(self, ctx, frozenset({"memory", "resource"}))

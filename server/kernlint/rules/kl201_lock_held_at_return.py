@@ -1,0 +1,80 @@
+"""KL201 lock-held-at-return: a lock taken in the function is still held on an exit where
+other exits have released it.
+
+What: mutex_lock()/spin_lock*()/down*()/snd_pcm_stream_lock*() taken in this function
+(not a guard() or scoped_guard() scope, not a lock the function is entered with per
+lockdep_assert_held() or __must_hold()) is still held when the function returns an error,
+or returns from a void function, while the function releases the lock on some other path.
+Functions that return with the lock held on every path are lock wrappers and are left alone;
+paths on which a conditional lock (`if (locked) mutex_lock(..)`) was not taken are impossible
+and are not walked.
+
+Why: a mutex left held hangs the next ioctl forever; a spinlock left held with interrupts
+off locks up the CPU. Both are found only when the rare error path runs in the field.
+
+Example:
+    mutex_lock(&chip->mutex);
+    if (chip->shutdown)
+        return -ENODEV;        /* KL201: chip->mutex still held */
+    ...
+    mutex_unlock(&chip->mutex);
+
+Fix: release the lock before returning, or route the exit through the existing unlock label.
+
+Fix safety: safe when routed to an existing unlock label; unsafe when an unlock call is
+inserted (it may need the saved flags of spin_lock_irqsave()).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..model import Finding, Related, Severity
+from .base import FunctionContext, Rule
+
+
+class LockHeldAtReturn(Rule):
+    code = "KL201"
+    name = "lock-held-at-return"
+    summary = "Lock still held on an exit where other exits release it"
+    severity = Severity.ERROR
+    fix_safety = "safe when routed to an existing unlock label; unsafe for an inserted unlock"
+
+    def check_function(self, ctx: FunctionContext) -> Iterable[Finding]:
+        facts = ctx.facts
+        if facts.truncated or not facts.walked or facts.cfg is None:
+            return
+        fn = facts.function
+        acquires_ann = {a.arg.lstrip("&") for a in fn.annotations if a.name in ("__acquires",)}
+        exits = facts.exits
+        seen: set[tuple[int, str]] = set()
+        for ex in sorted(exits, key=lambda e: e.node):
+            if not (ex.error or (ex.void and fn.returns_void)):
+                continue
+            for lk in sorted(ex.state.locks, key=lambda x: x.name):
+                if lk.entry or lk.scoped or lk.cond_var is not None or lk.name in acquires_ann:
+                    continue
+                if lk.name not in facts.lock_releases:
+                    continue
+                if not any(all(o.name != lk.name for o in other.state.locks) for other in exits):
+                    continue
+                if (ex.node, lk.name) in seen:
+                    continue
+                seen.add((ex.node, lk.name))
+                related = [Related(ctx.span_of_node(lk.site), f"`{lk.name}` locked here")]
+                related += ctx.path_steps(ex, since=lk.site)
+                rel_node = facts.lock_releases[lk.name][0]
+                unlock_fn = ""
+                for node_id, name, _args in facts.calls:
+                    if node_id == rel_node and ctx.knowledge.locks.get(name) is not None:
+                        unlock_fn = name
+                        break
+                related.append(Related(ctx.span_of_node(rel_node),
+                                       "released here on another path"))
+                where = "error path" if ex.error else "return"
+                msg = f"`{lk.name}` ({lk.cls}) is still held on this {where}"
+                yield self.finding(ctx, ctx.span_of_node(ex.node), msg, fn.name, lk.name, related,
+                                   {"lock": lk.name, "lock_class": lk.cls, "lock_node": lk.site,
+                                    "exit_node": ex.node, "unlock_fn": unlock_fn,
+                                    "release_node": rel_node,
+                                    "via_goto": ctx.first_goto(ex, lk.site)})

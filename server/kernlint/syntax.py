@@ -1,0 +1,353 @@
+"""Syntax layer: kernel-aware normalisation and tree-sitter parsing.
+
+Kernel C is full of annotations and macros that tree-sitter-c cannot read.
+We blank them to spaces of the same length before parsing, so every byte
+offset in the tree is the offset in the user's text, and remember what the
+annotations said (``__free(kfree)`` on a declaration, ``__must_hold(&l)`` on
+a function) where later layers need it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+import tree_sitter
+import tree_sitter_c
+
+from .model import Span
+
+C_LANGUAGE = tree_sitter.Language(tree_sitter_c.language())
+
+# Annotations that are a bare word.
+_BARE = (
+    "__user __iomem __kernel __force __bitwise __nocast __safe __private __percpu __rcu "
+    "__init __exit __initdata __initconst __exitdata __devinit __devexit __devinitdata "
+    "__init_or_module __meminit __meminitdata __ref __refdata __maybe_unused __always_unused "
+    "__used __unused __must_check __cold __hot __read_mostly __ro_after_init __weak __pure "
+    "__always_inline noinline __noreturn __visible notrace __sched __latent_entropy "
+    "__randomize_layout __packed __deprecated __flatten __irq_entry __cpuidle __nocfi "
+    "__no_kcsan __noclone __naked asmlinkage __malloc __nonstring __counted_by_placeholder "
+    "__cacheline_aligned __cacheline_aligned_in_smp ____cacheline_aligned "
+    "____cacheline_aligned_in_smp __fallthrough __no_context_analysis"
+).split()
+# Annotations followed by a balanced parenthesised argument.
+_CALLED = (
+    "__acquires __releases __must_hold __acquire __release __cond_acquires __cond_releases "
+    "__aligned __attribute__ __attribute __free __cleanup __printf __scanf __section "
+    "__counted_by __alloc_size __assume_aligned __guarded_by __pt_guarded_by __diag_push"
+).split()
+
+_BARE_RE = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _BARE) + r")\b")
+_CALLED_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in _CALLED) + r")\s*\(")
+# `struct foo` (optionally with stars) passed as a whole macro argument, e.g.
+# container_of(p, struct foo, node) or list_first_entry(h, struct foo, list).
+_TYPE_ARG_RE = re.compile(r"(?<=[(,])(\s*)(struct|union|enum)(\s+\w+\s*\**\s*)(?=[,)])")
+# Multi-word primitive types as macro arguments: min_t(unsigned int, a, b).
+_PRIM_ARG_RE = re.compile(r"(?<=[(,])(\s*)(unsigned|signed)(\s+(?:int|long|short|char)\b)(?=[\s,)*])")
+# GNU ranges: `case 1 ... 3:` and `[0 ... 7] = x`.
+_RANGE_RE = re.compile(r"\.\.\.(\s*[^:\]\n;]+?)(?=\s*[:\]])")
+_CASE_OR_BRACKET_RE = re.compile(r"(\bcase\b[^:\n;]*$|\[[^\]\n]*$)")
+# Lines that are part of a preprocessor directive (blanked inside function bodies
+# only when they would split a statement; see _blank_directive_continuations).
+_COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_STRING_RE = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'')
+
+
+@dataclass(frozen=True)
+class Annotation:
+    name: str  # e.g. "__free", "__must_hold"
+    arg: str  # the text inside the parentheses, normalised
+    start: int
+    end: int
+
+
+@dataclass
+class Prepared:
+    text: bytes  # the normalised source, same length as the original
+    annotations: list[Annotation] = field(default_factory=list)
+
+
+def _mask(source: str) -> str:
+    """Comments and string literals replaced by spaces (same length), so regexes skip them."""
+
+    def blank(m: re.Match[str]) -> str:
+        return re.sub(r"[^\n]", " ", m.group(0))
+
+    masked = _COMMENT_RE.sub(blank, source)
+    return _STRING_RE.sub(blank, masked)
+
+
+def _balanced_end(text: str, open_idx: int) -> int:
+    depth = 0
+    for i in range(open_idx, min(len(text), open_idx + 4000)):
+        c = text[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return -1
+
+
+def prepare(source: str) -> Prepared:
+    """Blank kernel annotations to spaces of equal length; record the meaningful ones.
+
+    Works on ``str`` and keeps code-point offsets; the caller encodes to UTF-8.
+    Non-ASCII characters are never blanked, so byte offsets are kept as well.
+    """
+    masked = _mask(source)
+    chars = list(source)
+    annotations: list[Annotation] = []
+
+    def blank(start: int, end: int) -> None:
+        for i in range(start, end):
+            if chars[i] not in "\n\r":
+                chars[i] = " "
+
+    for m in _BARE_RE.finditer(masked):
+        blank(m.start(), m.end())
+    for m in _CALLED_RE.finditer(masked):
+        open_idx = m.end() - 1
+        end = _balanced_end(masked, open_idx)
+        if end < 0:
+            continue
+        arg = re.sub(r"\s+", "", masked[open_idx + 1 : end - 1])
+        annotations.append(Annotation(m.group(1), arg, m.start(), end))
+        blank(m.start(), end)
+    for m in _TYPE_ARG_RE.finditer(masked):
+        # A cast `(struct foo *)p` is followed by an operand; a macro argument is not.
+        after = masked[m.end() : m.end() + 40].lstrip()
+        if after.startswith(")"):
+            rest = after[1:].lstrip()
+            if rest[:1].isalnum() or rest[:1] in ("_", "(", "&", "*", "-", "!", "~"):
+                continue
+        kw_start = m.start(2)
+        blank(kw_start, kw_start + len(m.group(2)))
+    for m in _PRIM_ARG_RE.finditer(masked):
+        kw_start = m.start(2)
+        blank(kw_start, kw_start + len(m.group(2)))
+    for m in _RANGE_RE.finditer(masked):
+        line_start = masked.rfind("\n", 0, m.start()) + 1
+        if _CASE_OR_BRACKET_RE.search(masked[line_start : m.start()]):
+            blank(m.start(), m.end())
+    return Prepared("".join(chars).encode("utf-8", "surrogatepass"), annotations)
+
+
+@dataclass
+class Function:
+    name: str
+    node: tree_sitter.Node  # function_definition
+    body: tree_sitter.Node
+    params: list[str]
+    text_hash: str
+    span: Span
+    is_static: bool
+    returns_pointer: bool
+    returns_void: bool
+    annotations: list[Annotation]
+
+
+def node_text(src: bytes, node: tree_sitter.Node) -> str:
+    return src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+class LineIndex:
+    """Converts byte offsets to (line, code-point column)."""
+
+    def __init__(self, src: bytes) -> None:
+        self.src = src
+        self.starts = [0]
+        for m in re.finditer(b"\n", src):
+            self.starts.append(m.end())
+
+    def position(self, byte: int) -> tuple[int, int]:
+        import bisect
+
+        line = bisect.bisect_right(self.starts, byte) - 1
+        start = self.starts[line]
+        col = len(self.src[start:byte].decode("utf-8", "replace"))
+        return line, col
+
+    def span(self, start: int, end: int) -> Span:
+        sl, sc = self.position(start)
+        el, ec = self.position(end)
+        return Span(sl, sc, el, ec, start, end)
+
+    def node_span(self, node: tree_sitter.Node) -> Span:
+        sl, sc = node.start_point
+        el, ec = node.end_point
+        if self.src.isascii():
+            return Span(sl, sc, el, ec, node.start_byte, node.end_byte)
+        return self.span(node.start_byte, node.end_byte)
+
+    def line_start(self, line: int) -> int:
+        return self.starts[line] if line < len(self.starts) else len(self.src)
+
+
+class ParsedFile:
+    """One parsed document; supports incremental re-parse for the editor."""
+
+    def __init__(self, text: str, path: str = "<memory>") -> None:
+        self.path = path
+        self._parser = tree_sitter.Parser(C_LANGUAGE)
+        self.text = text
+        prepared = prepare(text)
+        self.src = prepared.text
+        self.original = text.encode("utf-8", "surrogatepass")
+        self.annotations = prepared.annotations
+        self.tree = self._parser.parse(self.src)
+        self.lines = LineIndex(self.original)
+        self._functions: list[Function] | None = None
+
+    def update(self, new_text: str) -> None:
+        """Re-parse after an edit, reusing the old tree (tree-sitter incremental parse)."""
+        prepared = prepare(new_text)
+        new_src = prepared.text
+        old_src = self.src
+        # The edited region: longest common prefix and suffix of the prepared texts.
+        limit = min(len(old_src), len(new_src))
+        prefix = 0
+        step = 4096
+        while prefix < limit:
+            chunk = min(step, limit - prefix)
+            if old_src[prefix : prefix + chunk] == new_src[prefix : prefix + chunk]:
+                prefix += chunk
+            elif chunk == 1:
+                break
+            else:
+                step = max(1, chunk // 2)
+        suffix = 0
+        max_suffix = limit - prefix
+        step = 4096
+        while suffix < max_suffix:
+            chunk = min(step, max_suffix - suffix)
+            a = old_src[len(old_src) - suffix - chunk : len(old_src) - suffix]
+            b = new_src[len(new_src) - suffix - chunk : len(new_src) - suffix]
+            if a == b:
+                suffix += chunk
+            elif chunk == 1:
+                break
+            else:
+                step = max(1, chunk // 2)
+        old_end = len(old_src) - suffix
+        new_end = len(new_src) - suffix
+
+        def point(buf: bytes, off: int) -> tuple[int, int]:
+            line = buf.count(b"\n", 0, off)
+            col = off - (buf.rfind(b"\n", 0, off) + 1)
+            return line, col
+
+        self.tree.edit(
+            start_byte=prefix,
+            old_end_byte=old_end,
+            new_end_byte=new_end,
+            start_point=point(old_src, prefix),
+            old_end_point=point(old_src, old_end),
+            new_end_point=point(new_src, new_end),
+        )
+        self.tree = self._parser.parse(new_src, self.tree)
+        self.text = new_text
+        self.src = new_src
+        self.original = new_text.encode("utf-8", "surrogatepass")
+        self.annotations = prepared.annotations
+        self.lines = LineIndex(self.original)
+        self._functions = None
+
+    def text_of(self, node: tree_sitter.Node) -> str:
+        return node_text(self.src, node)
+
+    def original_text_of(self, node: tree_sitter.Node) -> str:
+        return node_text(self.original, node)
+
+    def error_node_count(self) -> int:
+        count = 0
+        cursor = self.tree.walk()
+        stack = [self.tree.root_node]
+        del cursor
+        while stack:
+            n = stack.pop()
+            if n.type == "ERROR":
+                count += 1
+                continue
+            if n.has_error:
+                stack.extend(n.children)
+        return count
+
+    @property
+    def functions(self) -> list[Function]:
+        if self._functions is None:
+            self._functions = list(self._find_functions())
+        return self._functions
+
+    def _find_functions(self) -> list[Function]:
+        out: list[Function] = []
+        stack = [self.tree.root_node]
+        while stack:
+            n = stack.pop()
+            if n.type == "function_definition":
+                fn = self._make_function(n)
+                if fn is not None:
+                    out.append(fn)
+                continue
+            if n.type in ("translation_unit", "preproc_if", "preproc_ifdef", "preproc_else",
+                          "preproc_elif", "linkage_specification", "declaration_list", "ERROR"):
+                stack.extend(reversed(n.children))
+        out.sort(key=lambda f: f.node.start_byte)
+        return out
+
+    def _make_function(self, n: tree_sitter.Node) -> Function | None:
+        body = n.child_by_field_name("body")
+        decl = n.child_by_field_name("declarator")
+        if body is None or decl is None:
+            return None
+        returns_pointer = False
+        fdecl = decl
+        while fdecl is not None and fdecl.type != "function_declarator":
+            if fdecl.type == "pointer_declarator":
+                returns_pointer = True
+            fdecl = fdecl.child_by_field_name("declarator")
+        if fdecl is None:
+            return None
+        name_node = fdecl.child_by_field_name("declarator")
+        if name_node is None:
+            return None
+        name = self.text_of(name_node).strip()
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            return None
+        params: list[str] = []
+        plist = fdecl.child_by_field_name("parameters")
+        if plist is not None:
+            for p in plist.named_children:
+                if p.type != "parameter_declaration":
+                    continue
+                d = p.child_by_field_name("declarator")
+                while d is not None and d.type not in ("identifier",):
+                    d = d.child_by_field_name("declarator")
+                if d is not None:
+                    params.append(self.text_of(d))
+        type_node = n.child_by_field_name("type")
+        returns_void = (
+            type_node is not None and self.text_of(type_node).strip() == "void" and not returns_pointer
+        )
+        head = self.src[n.start_byte : body.start_byte].decode("utf-8", "replace")
+        is_static = bool(re.search(r"\bstatic\b", head))
+        anns = [a for a in self.annotations if n.start_byte <= a.start < body.start_byte]
+        digest = hashlib.sha1(self.original[n.start_byte : n.end_byte]).hexdigest()
+        return Function(
+            name=name,
+            node=n,
+            body=body,
+            params=params,
+            text_hash=digest,
+            span=self.lines.node_span(n),
+            is_static=is_static,
+            returns_pointer=returns_pointer,
+            returns_void=returns_void,
+            annotations=anns,
+        )
+
+    def annotations_in(self, start: int, end: int, name: str) -> list[Annotation]:
+        return [a for a in self.annotations if a.name == name and start <= a.start < end]
