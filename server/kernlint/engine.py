@@ -142,7 +142,7 @@ class Engine:
                     result.findings.extend(rule.check_file(fctx))
                 except Exception as exc:  # a rule bug must not take the file down
                     log.exception("rule %s failed on %s", rule.code, parsed.path)
-                    result.errors.append(f"{parsed.path}: rule {rule.code} failed: {exc!r}")
+                    result.notes.append(f"{parsed.path}: rule {rule.code} failed: {exc!r}")
         result.findings = self._postprocess(parsed, result.findings)
         return Analysis(parsed, result, all_facts)
 
@@ -152,14 +152,14 @@ class Engine:
         try:
             facts = analyse_function(parsed, fn, self.knowledge, summaries, self.limits, force)
         except RecursionError:
-            result.errors.append(f"{parsed.path}: {fn.name}: nesting too deep; skipped")
+            result.notes.append(f"{parsed.path}: {fn.name}: nesting too deep; skipped")
             return FunctionFacts(fn, None, truncated=True)
         except Exception as exc:
             log.exception("analysis of %s in %s failed", fn.name, parsed.path)
-            result.errors.append(f"{parsed.path}: {fn.name}: analysis failed ({exc!r}); skipped")
+            result.notes.append(f"{parsed.path}: {fn.name}: analysis failed ({exc!r}); skipped")
             return FunctionFacts(fn, None, truncated=True)
         if facts.note:
-            result.errors.append(f"{parsed.path}: {facts.note}")
+            result.notes.append(f"{parsed.path}: {facts.note}")
         return facts
 
     def _run_function_rules(self, parsed: ParsedFile, facts: FunctionFacts, rules: list[Rule],
@@ -173,7 +173,7 @@ class Engine:
                 out.extend(rule.check_function(ctx))
             except Exception as exc:
                 log.exception("rule %s failed on %s", rule.code, facts.function.name)
-                result.errors.append(
+                result.notes.append(
                     f"{parsed.path}: {facts.function.name}: rule {rule.code} failed ({exc!r})")
         return out
 

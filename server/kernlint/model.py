@@ -87,6 +87,7 @@ class Fix:
 class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # one-line notes: skipped functions, bad input
+    errors: list[str] = field(default_factory=list)  # bad input: the file could not be checked
+    notes: list[str] = field(default_factory=list)  # functions skipped (bounds, internal errors)
     functions: int = 0
     error_nodes: int = 0

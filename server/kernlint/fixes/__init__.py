@@ -1,0 +1,1 @@
+"""Fixes: deterministic templates and their verification (LLM drafts live in kernlint.llm)."""
