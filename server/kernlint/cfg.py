@@ -81,12 +81,15 @@ class _Builder:
         self.labels: dict[str, int] = {}
         self.breaks: list[int] = []
         self.continues: list[int] = []
+        self.breaks_loop_depth = 0
         self.exit = self.new("exit")
 
     def new(self, kind: str, ast: tree_sitter.Node | None = None, succ: list[int] | None = None,
             **data: object) -> int:
         if len(self.nodes) >= self.MAX_NODES:
             raise OverflowError("function too large")
+        if self.breaks_loop_depth:
+            data["in_loop"] = True
         n = CNode(len(self.nodes), kind, ast, list(succ or []), dict(data))
         self.nodes.append(n)
         return n.id
@@ -144,11 +147,13 @@ class _Builder:
             head = self.new("loop_head", node)
             cond = node.child_by_field_name("condition")
             body = node.child_by_field_name("body")
+            self.breaks_loop_depth += 1
             self.breaks.append(succ)
             self.continues.append(head)
             b = self.stmt(body, head) if body is not None else head
             self.breaks.pop()
             self.continues.pop()
+            self.breaks_loop_depth -= 1
             self.nodes[head].succ = [self.cond(cond, b, succ)]
             return head
         if t == "do_statement":
@@ -156,11 +161,13 @@ class _Builder:
             cond = node.child_by_field_name("condition")
             body = node.child_by_field_name("body")
             c = self.cond(cond, head, succ)
+            self.breaks_loop_depth += 1
             self.breaks.append(succ)
             self.continues.append(c)
             b = self.stmt(body, c) if body is not None else c
             self.breaks.pop()
             self.continues.pop()
+            self.breaks_loop_depth -= 1
             self.nodes[head].succ = [b]
             return head
         if t == "for_statement":
@@ -170,11 +177,13 @@ class _Builder:
             body = node.child_by_field_name("body")
             head = self.new("loop_head", node)
             upd = self.new("stmt", update, [head]) if update is not None else head
+            self.breaks_loop_depth += 1
             self.breaks.append(succ)
             self.continues.append(upd)
             b = self.stmt(body, upd) if body is not None else upd
             self.breaks.pop()
             self.continues.pop()
+            self.breaks_loop_depth -= 1
             test = self.cond(cond, b, succ) if cond is not None else b
             self.nodes[head].succ = [test]
             if init is not None:
@@ -280,11 +289,13 @@ class _Builder:
         # Iterator: head -> (enter -> body -> next -> head) | succ
         head = self.new("loop_head", call, iterator=name)
         nxt = self.new("iter_next", call, [head])
+        self.breaks_loop_depth += 1
         self.breaks.append(succ)
         self.continues.append(nxt)
         b = self.stmt(body, nxt)
         self.breaks.pop()
         self.continues.pop()
+        self.breaks_loop_depth -= 1
         enter = self.new("iter_enter", call, [b])
         self.nodes[head].succ = [enter, succ]
         return head

@@ -19,6 +19,7 @@ from .config import Config
 from .facts import FunctionFacts, Limits, Summary, analyse_function, summarise
 from .knowledge import Knowledge, load_knowledge
 from .model import FileResult, Finding, Related, Span
+from .ownership import managed_releases
 from .rules import FileContext, FunctionContext, Rule, all_rules
 from .syntax import Function, ParsedFile
 
@@ -95,6 +96,7 @@ class Engine:
             seconds = self.config.function_seconds
 
         self.limits = _L
+        self._managed: frozenset[str] = frozenset()
 
     # ---- public API ----
     def analyze_text(self, text: str, path: str = "<memory>",
@@ -107,25 +109,44 @@ class Engine:
         functions = parsed.functions
         result.functions = len(functions)
         result.error_nodes = parsed.error_node_count()
-        summaries = self._summaries(parsed, functions, cache)
-        summ_fp = hashlib.sha1(repr(sorted((k, repr(v)) for k, v in summaries.items()))
-                               .encode()).hexdigest()[:12]
         fn_rules = [r for r in self.rules if r.scope == "function"]
         file_rules = [r for r in self.rules if r.scope == "file"]
         need_facts = keep_facts or bool(file_rules)
+        self._managed = managed_releases(parsed, self.knowledge)
+        # Pass 1: static helpers, to learn what they do to their arguments.
+        pass1: dict[int, FunctionFacts] = {}
+        summaries: dict[str, Summary] = {}
+        scratch = FileResult(parsed.path)
+        for i, fn in enumerate(functions):
+            if not fn.is_static:
+                continue
+            skey = f"S:{fn.text_hash}:{self._fingerprint}"
+            if cache is not None and skey in cache.summaries:
+                s = cache.summaries[skey]
+            else:
+                pf = self._function_facts(parsed, fn, {}, scratch)
+                pass1[i] = pf
+                s = summarise(pf, self.knowledge) if pf.walked else None
+                if cache is not None:
+                    cache.summaries[skey] = s
+            if s is not None:
+                summaries[fn.name] = s
+        summ_fp = hashlib.sha1(repr(sorted((k, repr(v)) for k, v in summaries.items()))
+                               .encode()).hexdigest()[:12]
         all_facts: list[FunctionFacts] = []
-        for fn in functions:
+        for i, fn in enumerate(functions):
             key = f"{fn.text_hash}:{summ_fp}:{self._fingerprint}"
             cached = cache.get(key) if cache is not None else None
-            if cached is not None and (cached.facts is not None or not need_facts):
+            if cached is not None:
                 dline, dbyte = fn.span.start_line, fn.node.start_byte
                 result.findings.extend(_shift(f, dline, dbyte) for f in cached.findings)
-                if cached.facts is not None and need_facts:
-                    # facts hold tree nodes of an older tree: recompute for file rules
-                    pass
                 if not need_facts:
                     continue
-            facts = self._function_facts(parsed, fn, summaries, result)
+            facts = pass1.get(i)
+            if facts is None or (facts.callees & summaries.keys()):
+                facts = self._function_facts(parsed, fn, summaries, result)
+            elif facts.note:
+                result.notes.append(f"{parsed.path}: {facts.note}")
             if need_facts:
                 all_facts.append(facts)
             if cached is not None:
@@ -141,7 +162,7 @@ class Engine:
                 try:
                     result.findings.extend(rule.check_file(fctx))
                 except Exception as exc:  # a rule bug must not take the file down
-                    log.exception("rule %s failed on %s", rule.code, parsed.path)
+                    log.debug("rule %s failed on %s", rule.code, parsed.path, exc_info=True)
                     result.notes.append(f"{parsed.path}: rule {rule.code} failed: {exc!r}")
         result.findings = self._postprocess(parsed, result.findings)
         return Analysis(parsed, result, all_facts)
@@ -150,12 +171,13 @@ class Engine:
     def _function_facts(self, parsed: ParsedFile, fn: Function, summaries: dict[str, Summary],
                         result: FileResult, force: bool = False) -> FunctionFacts:
         try:
-            facts = analyse_function(parsed, fn, self.knowledge, summaries, self.limits, force)
+            facts = analyse_function(parsed, fn, self.knowledge, summaries, self.limits, force,
+                                     self._managed)
         except RecursionError:
             result.notes.append(f"{parsed.path}: {fn.name}: nesting too deep; skipped")
             return FunctionFacts(fn, None, truncated=True)
         except Exception as exc:
-            log.exception("analysis of %s in %s failed", fn.name, parsed.path)
+            log.debug("analysis of %s in %s failed", fn.name, parsed.path, exc_info=True)
             result.notes.append(f"{parsed.path}: {fn.name}: analysis failed ({exc!r}); skipped")
             return FunctionFacts(fn, None, truncated=True)
         if facts.note:
@@ -172,28 +194,9 @@ class Engine:
             try:
                 out.extend(rule.check_function(ctx))
             except Exception as exc:
-                log.exception("rule %s failed on %s", rule.code, facts.function.name)
+                log.debug("rule %s failed on %s", rule.code, facts.function.name, exc_info=True)
                 result.notes.append(
                     f"{parsed.path}: {facts.function.name}: rule {rule.code} failed ({exc!r})")
-        return out
-
-    def _summaries(self, parsed: ParsedFile, functions: list[Function],
-                   cache: FunctionCache | None) -> dict[str, Summary]:
-        out: dict[str, Summary] = {}
-        scratch = FileResult(parsed.path)
-        for fn in functions:
-            if not fn.is_static:
-                continue
-            key = f"S:{fn.text_hash}:{self._fingerprint}"
-            if cache is not None and key in cache.summaries:
-                s = cache.summaries[key]
-            else:
-                facts = self._function_facts(parsed, fn, {}, scratch)
-                s = summarise(facts, self.knowledge) if facts.walked else None
-                if cache is not None:
-                    cache.summaries[key] = s
-            if s is not None:
-                out[fn.name] = s
         return out
 
     def _postprocess(self, parsed: ParsedFile, findings: list[Finding]) -> list[Finding]:

@@ -92,6 +92,7 @@ class HeldLock:
     site: int
     scoped: bool = False
     entry: bool = False
+    asserted: bool = False  # entry lock declared by lockdep_assert_held()/__must_hold()
     cond_var: str | None = None
     success: frozenset[str] = ALL
     site_byte: int = 0
@@ -102,6 +103,7 @@ class State:
     res: frozenset[Res]
     locks: frozenset[HeldLock]
     facts: frozenset[tuple[str, frozenset[str]]]
+    released: frozenset[int] = frozenset()  # rids released on this path (exemplars)
 
     def fact(self, var: str) -> frozenset[str]:
         for k, v in self.facts:
@@ -133,6 +135,8 @@ class FunctionFacts:
     cfg: CFG | None
     exits: list[ExitRecord] = field(default_factory=list)
     releases: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # rid -> (node, fn)
+    error_exemplars: set[int] = field(default_factory=set)  # rids released on an error path
+    loop_escapes: set[int] = field(default_factory=set)  # rids handed off inside a loop body
     lock_releases: dict[str, list[int]] = field(default_factory=dict)
     lock_acquires: dict[str, list[int]] = field(default_factory=dict)
     double_locks: list[tuple[int, HeldLock]] = field(default_factory=list)
@@ -145,6 +149,8 @@ class FunctionFacts:
     truncated: bool = False
     note: str = ""
     walked: bool = False
+    callees: frozenset[str] = frozenset()
+    local_names: frozenset[str] = frozenset()
 
     def path_to(self, node: int, state: State, limit: int = 400) -> list[int]:
         out = [node]
@@ -169,6 +175,7 @@ class Summary:
     unlocks: list[tuple[int, str, str]] = field(default_factory=list)  # (param, suffix, class)
     locks: list[tuple[int, str, str]] = field(default_factory=list)  # returns with these held
     returns_alloc: Res | None = None
+    global_releases: list[str] = field(default_factory=list)  # file-scope objects released
 
 
 class Limits:
@@ -178,6 +185,10 @@ class Limits:
 
 
 _CMP_OPS = {"==", "!=", "<", "<=", ">", ">="}
+_ERRISH = re.compile(r"^(?:err|ret|rc|error|retval|result|res|status|rv|r|e|rval|ret_val|"
+                     r"ret_code|rcode|errno|error_code|err_code)\w*$")
+_EFFECT_TYPES = frozenset({"call_expression", "assignment_expression", "init_declarator",
+                           "update_expression"})
 
 
 def _strip(node: tree_sitter.Node) -> tree_sitter.Node:
@@ -188,8 +199,10 @@ def _strip(node: tree_sitter.Node) -> tree_sitter.Node:
 
 class Walker:
     def __init__(self, parsed: ParsedFile, fn: Function, k: Knowledge,
-                 summaries: dict[str, Summary], limits: type[Limits] = Limits) -> None:
+                 summaries: dict[str, Summary], limits: type[Limits] = Limits,
+                 managed_releases: frozenset[str] = frozenset()) -> None:
         self.p = parsed
+        self.managed_releases = managed_releases
         self.fn = fn
         self.k = k
         self.summaries = summaries
@@ -201,10 +214,18 @@ class Walker:
         self.release_verb_args: set[str] = set()
         self.release_stems: set[str] = set()
         self.callees: set[str] = set()
+        self.owned: set[str] = set()
+        self.cond_idents: set[str] = set()
+        self._assigns: list[tuple[str, tree_sitter.Node]] = []
         self._prescan()
+        self._compute_owned()
         self.facts = FunctionFacts(fn, None)
         self._rid = 0
         self._call_cache: dict[int, tuple[str, list[tree_sitter.Node]]] = {}
+        self._argtext_cache: dict[int, list[str]] = {}
+        self._cur_in_loop = False
+        self._ops_cache: dict[int, list[tree_sitter.Node]] = {}
+        self._bind_cache: dict[tuple[int, str | None], dict[int, str]] = {}
 
     # ---- prescan ----
     def _prescan(self) -> None:
@@ -223,9 +244,31 @@ class Walker:
                         self.locals.add(name)
                     if name and src.annotations_in(n.start_byte, n.end_byte, "__free"):
                         self.managed_vars.add(name)
-            elif t == "call_expression":
+            elif t in ("if_statement", "while_statement"):
+                c = n.child_by_field_name("condition")
+                if c is not None:
+                    for m in re.finditer(r"[A-Za-z_]\w*", src.text_of(c)):
+                        self.cond_idents.add(m.group(0))
+            elif t == "assignment_expression":
+                lhs = n.child_by_field_name("left")
+                rhs = n.child_by_field_name("right")
+                if lhs is not None and rhs is not None and lhs.type == "identifier":
+                    self._assigns.append((src.text_of(lhs), rhs))
+            elif t == "init_declarator":
+                d = n.child_by_field_name("declarator")
+                v = n.child_by_field_name("value")
+                if d is not None and v is not None:
+                    nm = self._declared_name(d)
+                    if nm:
+                        self._assigns.append((nm, v))
+            if t == "call_expression":
                 name = call_name(src, n)
                 self.callees.add(name)
+                acq = self.k.acquires.get(name)
+                if acq is not None and acq.take == "out":
+                    args_n = n.child_by_field_name("arguments")
+                    if args_n is not None and acq.index < len(args_n.named_children):
+                        self.owned.add(norm(src.text_of(args_n.named_children[acq.index])))
                 if name and self.k.looks_like_release(name) and name not in self.k.locks:
                     self.release_stems.add(stem(name, self.verbs))
                     args = n.child_by_field_name("arguments")
@@ -233,6 +276,24 @@ class Walker:
                         for a in args.named_children:
                             self.release_verb_args.add(norm(src.text_of(a)))
             stack.extend(n.named_children)
+
+    def _compute_owned(self) -> None:
+        """Locals that point to objects this function owns (allocated here, or inside them)."""
+        for _ in range(3):
+            before = len(self.owned)
+            for lhs, rhs in self._assigns:
+                r = _strip(rhs)
+                if r.type == "call_expression":
+                    name = call_name(self.p, r)
+                    acq = self.k.acquires.get(name)
+                    if acq is not None and acq.take == "ret" and not self.k.is_managed(name):
+                        self.owned.add(lhs)
+                elif r.type in ("field_expression", "pointer_expression", "identifier"):
+                    b = base_name(norm(self.p.text_of(r)))
+                    if b in self.owned:
+                        self.owned.add(lhs)
+            if len(self.owned) == before:
+                break
 
     def _declared_name(self, d: tree_sitter.Node) -> str:
         while d is not None and d.type not in ("identifier",):
@@ -318,7 +379,10 @@ class Walker:
                 res.discard(r)
                 self.facts.releases.setdefault(r.rid, []).append((node, fn))
                 changed = True
-        return replace(state, res=frozenset(res)) if changed else state
+        if not changed:
+            return state
+        gone = frozenset(r.rid for r in state.res) - frozenset(r.rid for r in res)
+        return replace(state, res=frozenset(res), released=state.released | gone)
 
     def _handle_call(self, state: State, node: int, call: tree_sitter.Node,
                      result: str | None) -> State:
@@ -326,7 +390,10 @@ class Walker:
         name, args = self._call_info(call)
         if not name:
             return state
-        arg_texts = [norm(self.p.text_of(a)) for a in args]
+        arg_texts = self._argtext_cache.get(call.id)
+        if arg_texts is None:
+            arg_texts = [norm(self.p.text_of(a)) for a in args]
+            self._argtext_cache[call.id] = arg_texts
         self.facts.calls.append((node, name, tuple(arg_texts)))
         # ---- locks ----
         lo = k.locks.get(name)
@@ -346,9 +413,14 @@ class Walker:
                 cond_var, success = result, frozenset({Z})
             elif lo.op == "acquire_nonzero":
                 cond_var, success = result, frozenset({N, P})
+            if lo.op != "acquire" and not result:
+                return state  # success unknown (e.g. inside ?:): cannot track
             already = [lk for lk in state.locks if lk.name == lname and lk.cond_var is None]
             if already and not lo.recursive_ok and cond_var is None:
-                self.facts.double_locks.append((node, already[0]))
+                if not already[0].entry or already[0].asserted:
+                    self.facts.double_locks.append((node, already[0]))
+                if already[0].entry:
+                    return state  # re-taking a caller's lock: keep one entry
             self.facts.lock_acquires.setdefault(lname, []).append(node)
             lk = HeldLock(lname, lo.lock_class, node, cond_var=cond_var, success=success,
                           site_byte=call.start_byte)
@@ -394,6 +466,9 @@ class Walker:
             for idx, suffix in summ.releases:
                 if idx < len(arg_texts):
                     st = self._release_by_name(st, node, name, arg_texts[idx] + suffix)
+            for g in summ.global_releases:
+                if g not in self.locals:
+                    st = self._release_by_name(st, node, name, g)
             for idx, suffix, _cls in summ.unlocks:
                 if idx < len(arg_texts):
                     lname = arg_texts[idx] + suffix
@@ -414,7 +489,8 @@ class Walker:
                         frozenset({P}), proto.releases, weak=not self._is_plain_local(result),
                         what=proto.what or "allocation")
                 st = replace(st, res=st.res | {r})
-            if summ.releases or summ.unlocks or summ.locks or summ.returns_alloc:
+            if summ.releases or summ.unlocks or summ.locks or summ.returns_alloc or \
+                    summ.global_releases:
                 return st
         # ---- unknown function ----
         if name in k.borrowed or k.is_managed(name):
@@ -441,13 +517,16 @@ class Walker:
                 st = self._drop_names(st, {a})
                 st = self._set_fact(st, a, None)
         # Unknown acquisitions, tracked only when this function releases them somewhere.
-        if self.k.looks_like_acquire(name) and not self.k.looks_like_release(name):
-            if result and not result.startswith("$") and self._is_trackable_var(result) \
+        if self.k.looks_like_acquire(name) and not self.k.looks_like_release(name) \
+                and name not in self.k.not_pairs:
+            if result and not result.startswith("$") and self._is_plain_local(result) \
+                    and self.k.looks_like_allocator(name) \
                     and result in self.release_verb_args and result not in self.managed_vars:
                 r = Res(self._new_rid(), frozenset({result}), name, "unknown", node, result,
                         frozenset({P}), weak=True, what="object")
                 st = replace(st, res=frozenset(x for x in st.res if result not in x.names) | {r})
-            elif result and arg_texts and stem(name, self.verbs) in self.release_stems:
+            elif result and arg_texts and stem(name, self.verbs) in self.release_stems \
+                    and (result.startswith("$") or result in self.cond_idents):
                 s = stem(name, self.verbs)
                 if s:
                     r = Res(self._new_rid(), frozenset({arg_texts[0]}), name, "unknown", node,
@@ -479,11 +558,14 @@ class Walker:
             success = acq.success
         if not target or target.startswith("$") or target in self.managed_vars:
             return state
+        if self.managed_releases and any(r.fn in self.managed_releases for r in acq.releases):
+            return state
         if not self._is_trackable_var(target):
             return state
         if acq.success == ALL:
             cond_var = None
-        weak = acq.take != "arg" and not self._is_plain_local(target)
+        # Held through a struct field (or a guess): needs the function's own exemplar.
+        weak = not (self._is_plain_local(target) or target in self.params)
         r = Res(self._new_rid(), frozenset({target}), acq.fn, acq.kind, node, cond_var, success,
                 acq.releases, weak=weak, what=acq.what)
         res = frozenset(x for x in state.res if not (target in x.names and acq.take != "arg"))
@@ -500,14 +582,19 @@ class Walker:
             return state
         for r in hit:
             self.facts.releases.setdefault(r.rid, []).append((node, fn))
-        return replace(state, res=state.res - set(hit))
+        return replace(state, res=state.res - set(hit),
+                       released=state.released | frozenset(r.rid for r in hit))
 
     def _drop_names(self, state: State, names: set[str]) -> State:
         names = {n for n in names if n}
         if not names:
             return state
         keep = frozenset(r for r in state.res if not (r.names & names))
-        return replace(state, res=keep) if keep != state.res else state
+        if keep == state.res:
+            return state
+        if self._cur_in_loop:
+            self.facts.loop_escapes.update(r.rid for r in state.res - keep)
+        return replace(state, res=keep)
 
     def _value_of(self, rhs: tree_sitter.Node) -> frozenset[str] | None:
         r = _strip(rhs)
@@ -538,6 +625,15 @@ class Walker:
             name = call_name(self.p, r)
             if name in ("ERR_PTR", "PTR_ERR", "ERR_CAST"):
                 return frozenset({N})
+        if t == "binary_expression":
+            op = r.child_by_field_name("operator")
+            if op is not None and self.p.text_of(op) in ("==", "!=", "<", "<=", ">", ">=",
+                                                          "&&", "||"):
+                return frozenset({Z, P})
+        if t == "unary_expression":
+            op = r.child_by_field_name("operator")
+            if op is not None and self.p.text_of(op) == "!":
+                return frozenset({Z, P})
         return None
 
     def _assign(self, state: State, node_id: int, lhs_node: tree_sitter.Node,
@@ -554,7 +650,7 @@ class Walker:
         if rhs_stripped.type in ("identifier", "field_expression", "pointer_expression"):
             holders = [r for r in st.res if rhs in r.names]
             if holders:
-                if self._is_plain_local(lhs) or (self._is_local_base(lhs) and "[" not in lhs):
+                if self._is_plain_local(lhs) or (base_name(lhs) in self.owned and "[" not in lhs):
                     st = replace(st, res=frozenset(
                         replace(r, names=r.names | {lhs}) if rhs in r.names else r for r in st.res))
                 else:
@@ -589,20 +685,35 @@ class Walker:
             if lk.cond_var == var and lk.site != node_id:
                 locks.add(replace(lk, cond_var=None))
                 changed = True
+            elif lk.name != var and base_name(lk.name) == var and not lk.entry:
+                locks.add(replace(lk, name=lk.name + "'"))  # the old object's lock
+                changed = True
             else:
                 locks.add(lk)
         if not changed:
             return state
         return replace(state, res=frozenset(res), locks=frozenset(locks))
 
+    def _ops(self, expr: tree_sitter.Node) -> list[tree_sitter.Node]:
+        got = self._ops_cache.get(expr.id)
+        if got is None:
+            got = [n for n in self._postorder(expr) if n.type in _EFFECT_TYPES]
+            self._ops_cache[expr.id] = got
+        return got
+
     def _effects(self, state: State, node_id: int, expr: tree_sitter.Node,
                  bindings: dict[int, str]) -> State:
         """Apply calls and assignments inside expr, innermost first."""
         st = state
-        for n in self._postorder(expr):
+        for n in self._ops(expr):
             t = n.type
             if t == "call_expression":
                 st = self._handle_call(st, node_id, n, bindings.get(n.id))
+            elif t in ("if_statement", "while_statement"):
+                c = n.child_by_field_name("condition")
+                if c is not None:
+                    for m in re.finditer(r"[A-Za-z_]\w*", src.text_of(c)):
+                        self.cond_idents.add(m.group(0))
             elif t == "assignment_expression":
                 lhs = n.child_by_field_name("left")
                 rhs = n.child_by_field_name("right")
@@ -647,12 +758,25 @@ class Walker:
                           "alignof_expression", "offsetof_expression"):
                 continue
             stack.append((n, True))
+            if n.type == "conditional_expression":
+                c = n.child_by_field_name("condition")
+                if c is not None:
+                    stack.append((c, False))
+                continue
             for c in reversed(n.named_children):
                 stack.append((c, False))
 
     def _bindings(self, expr: tree_sitter.Node, cond_temp: str | None) -> dict[int, str]:
+        key = (expr.id, cond_temp)
+        got = self._bind_cache.get(key)
+        if got is None:
+            got = self._compute_bindings(expr, cond_temp)
+            self._bind_cache[key] = got
+        return got
+
+    def _compute_bindings(self, expr: tree_sitter.Node, cond_temp: str | None) -> dict[int, str]:
         b: dict[int, str] = {}
-        for n in self._postorder(expr):
+        for n in self._ops(expr):
             if n.type == "assignment_expression":
                 rhs = n.child_by_field_name("right")
                 lhs = n.child_by_field_name("left")
@@ -778,15 +902,18 @@ class Walker:
         facts.cfg = cfg
         facts.walked = True
         entry = dict(entry_locks or {})
+        asserted: set[str] = set()
         for a in self.fn.annotations:
             if a.name == "__must_hold":
                 entry[norm(a.arg)] = "annotation"
-        for node, name, args in self._lockdep_asserts():
-            del node
-            entry[name] = args
+                asserted.add(norm(a.arg))
+        for _node, name, how in self._lockdep_asserts():
+            entry[name] = how
+            asserted.add(name)
         facts.entry_locks = frozenset(entry)
         start = State(frozenset(),
-                      frozenset(HeldLock(n, c, -1, entry=True) for n, c in entry.items()),
+                      frozenset(HeldLock(n, c, -1, entry=True, asserted=n in asserted)
+                                for n, c in entry.items()),
                       frozenset())
         self._walk(cfg, start)
         return facts
@@ -829,6 +956,7 @@ class Walker:
             must[nid] = names if prev_must is None else prev_must & names
             may[nid] = may.get(nid, frozenset()) | names
             node = nodes[nid]
+            self._cur_in_loop = bool(node.data.get("in_loop"))
             succ_states = self._step(node, st)
             for nxt, nst in succ_states:
                 bucket = seen.setdefault(nxt, set())
@@ -869,6 +997,8 @@ class Walker:
             b = self._bindings(node.ast, temp)
             st2 = self._effects(st, nid, node.ast, b)
             const = self._const_truth(node.ast)
+            if const is None:
+                const = self._loop_entry_truth(node.ast, st2)
             fact = self._cond_fact(node.ast, temp)
             out = []
             for branch, succ in ((True, node.succ[0]), (False, node.succ[1])):
@@ -921,7 +1051,31 @@ class Walker:
         locks = frozenset(replace(lk, cond_var=None) if (lk.cond_var or "").startswith("$") else lk
                           for lk in st.locks)
         f = frozenset((k, v) for k, v in st.facts if not k.startswith("$"))
-        return State(res, locks, f)
+        return State(res, locks, f, st.released)
+
+    def _loop_entry_truth(self, expr: tree_sitter.Node, st: State) -> bool | None:
+        """`i < N` with i known zero and N a positive constant, ARRAY_SIZE() or sizeof: true."""
+        e = _strip(expr)
+        if e.type != "binary_expression":
+            return None
+        op = e.child_by_field_name("operator")
+        left = e.child_by_field_name("left")
+        right = e.child_by_field_name("right")
+        if op is None or left is None or right is None or self.p.text_of(op) not in ("<", "!="):
+            return None
+        if left.type != "identifier" or st.fact(self.p.text_of(left)) != frozenset({Z}):
+            return None
+        r = _strip(right)
+        if r.type == "number_literal":
+            try:
+                return int(self.p.text_of(r).rstrip("uUlL"), 0) > 0 or None
+            except ValueError:
+                return None
+        if r.type == "sizeof_expression":
+            return True
+        if r.type == "call_expression" and call_name(self.p, r) == "ARRAY_SIZE":
+            return True
+        return None
 
     def _case_value(self, text: str) -> frozenset[str] | None:
         t = text.strip()
@@ -969,6 +1123,8 @@ class Walker:
             returned_res = frozenset(r for r in st.res if r.names & returned)
             st = self._drop_names(st, returned)
         error = self._is_error_return(expr, st)
+        if error and st.released:
+            self.facts.error_exemplars.update(st.released)
         self.facts.exits.append(ExitRecord(node.id, st, error, expr is None, frozenset(returned),
                                            returned_res))
         return []
@@ -991,7 +1147,9 @@ class Walker:
             f = st.fact(v)
             if self.fn.returns_pointer:
                 return f <= frozenset({N, Z})
-            return f <= frozenset({N}) or (f <= frozenset({N, P}) and f != ALL and N in f)
+            if f <= frozenset({N}):
+                return True
+            return f == frozenset({N, P}) and _ERRISH.match(v.split("->")[-1]) is not None
         return False
 
     def _iter_enter(self, node: object, st: State) -> State:
@@ -1000,6 +1158,9 @@ class Walker:
         assert isinstance(node, CNode)
         assert node.ast is not None
         name, args = self._call_info(node.ast)
+        if args and args[0].type == "identifier":
+            v = self.p.text_of(args[0])
+            st = self._set_fact(self._reassigned(st, node.id, v), v, None)
         it = self.k.iterators.get(name)
         if it is None or it.var >= len(args):
             return st
@@ -1054,18 +1215,21 @@ class Walker:
 
 def analyse_function(parsed: ParsedFile, fn: Function, k: Knowledge,
                      summaries: dict[str, Summary], limits: type[Limits] = Limits,
-                     force: bool = False) -> FunctionFacts:
-    w = Walker(parsed, fn, k, summaries, limits)
+                     force: bool = False,
+                     managed_releases: frozenset[str] = frozenset()) -> FunctionFacts:
+    w = Walker(parsed, fn, k, summaries, limits, managed_releases)
     w._own_summary = summaries.get(fn.name)
     if not force and not w.interesting():
-        return FunctionFacts(fn, None)
+        return FunctionFacts(fn, None, callees=frozenset(w.callees))
     facts = w.run()
     unheld = dict(w.unheld_unlocks)
     if unheld and not facts.truncated:
         # The function is entered with these locks held (it drops and maybe re-takes them).
-        w2 = Walker(parsed, fn, k, summaries, limits)
+        w2 = Walker(parsed, fn, k, summaries, limits, managed_releases)
         w2._own_summary = w._own_summary
         facts = w2.run(entry_locks=unheld)
+    facts.callees = frozenset(w.callees)
+    facts.local_names = frozenset(w.locals)
     return facts
 
 
@@ -1078,6 +1242,7 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
     params = fn.params
     s = Summary()
     released: set[tuple[int, str]] = set()
+    local_names = facts.local_names
     for _node, name, args in facts.calls:
         rels = k.releases_of(name)
         for rel, _acq in rels:
@@ -1086,6 +1251,10 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
                 b = base_name(a)
                 if b in params and re.fullmatch(re.escape(b) + r"(?:(?:->|\.)\w+)*", a):
                     released.add((params.index(b), a[len(b):] + (f"->{rel.member}" if rel.member else "")))
+        if k.looks_like_release(name) and name not in k.locks:
+            for a in args:
+                if re.fullmatch(r"[A-Za-z_]\w*", a) and a not in params and a not in local_names:
+                    s.global_releases.append(a)
     s.releases = sorted(released)
     exits = facts.exits
     if exits:
@@ -1113,7 +1282,8 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
                     break
             if s.returns_alloc is not None:
                 break
-    if not (s.releases or s.locks or s.unlocks or s.returns_alloc):
+    s.global_releases = sorted(set(s.global_releases))
+    if not (s.releases or s.locks or s.unlocks or s.returns_alloc or s.global_releases):
         return None
     return s
 

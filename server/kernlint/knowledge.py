@@ -90,6 +90,13 @@ class Knowledge:
     sleeping: frozenset[str] = frozenset()
     gfp_arg: dict[str, int] = field(default_factory=dict)
     sleeping_gfp: frozenset[str] = frozenset()
+    not_pairs: frozenset[str] = frozenset()
+    allocator_verbs: tuple[str, ...] = ()
+    transfer_words: tuple[str, ...] = ()
+    destructor_fields: tuple[str, ...] = ()
+    destructor_registrars: dict[str, int] = field(default_factory=dict)
+    managed_if: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+    _memo: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     # ---- queries ----
     def is_managed(self, fn: str) -> bool:
@@ -99,16 +106,38 @@ class Knowledge:
         return self.release_index.get(fn, [])
 
     def looks_like_release(self, fn: str) -> bool:
-        words = re.split(r"_+", fn.lower())
-        return any(w in self.release_verbs for w in words)
+        got = self._memo.get(("rel", fn))
+        if got is None:
+            words = fn.lower().split("_")
+            got = any(w in self.release_verbs for w in words)
+            self._memo[("rel", fn)] = got
+        return got
 
     def looks_like_acquire(self, fn: str) -> bool:
-        words = re.split(r"_+", fn.lower())
-        return any(w in self.acquire_verbs for w in words)
+        got = self._memo.get(("acq", fn))
+        if got is None:
+            words = fn.lower().split("_")
+            got = any(w in self.acquire_verbs for w in words)
+            self._memo[("acq", fn)] = got
+        return got
 
     def looks_like_transfer(self, fn: str) -> bool:
-        low = fn.lower()
-        return any(frag.lower() in low for frag in self.transfer_fragments)
+        got = self._memo.get(("tr", fn))
+        if got is None:
+            low = fn.lower()
+            words = low.split("_")
+            got = any(frag.lower() in low for frag in self.transfer_fragments) or \
+                any(w in self.transfer_words for w in words)
+            self._memo[("tr", fn)] = got
+        return got
+
+    def looks_like_allocator(self, fn: str) -> bool:
+        got = self._memo.get(("alloc", fn))
+        if got is None:
+            words = fn.lower().split("_")
+            got = any(w in self.allocator_verbs for w in words)
+            self._memo[("alloc", fn)] = got
+        return got
 
     def sleeps(self, fn: str, args: list[str]) -> bool:
         if fn in self.sleeping:
@@ -195,6 +224,16 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
         k.release_verbs += tuple(_as_list(h.get("release_verbs", []), origin))
         k.acquire_verbs += tuple(_as_list(h.get("acquire_verbs", []), origin))
         k.borrowed |= frozenset(_as_list(h.get("borrowed", []), origin))
+        k.not_pairs |= frozenset(_as_list(h.get("not_pairs", []), origin))
+        k.allocator_verbs += tuple(_as_list(h.get("allocator_verbs", []), origin))
+        k.transfer_words += tuple(_as_list(h.get("transfer_words", []), origin))
+        k.destructor_fields += tuple(_as_list(h.get("destructor_fields", []), origin))
+        for fn, idx in dict(h.get("destructor_registrars", {})).items():
+            k.destructor_registrars[str(fn)] = int(idx)
+    for i, entry in enumerate(data.get("managed_if", [])):
+        where = f"{origin}: managed_if[{i}]"
+        k.managed_if.append((frozenset(_as_list(entry.get("when", []), where)),
+                             frozenset(_as_list(entry.get("releases", []), where))))
     s = data.get("sleeping", {})
     if s:
         k.sleeping |= frozenset(_as_list(s.get("always", []), origin))

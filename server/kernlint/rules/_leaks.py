@@ -15,13 +15,13 @@ def _exemplar(ctx: FunctionContext, r: Res) -> tuple[int, str] | None:
 
 
 def _reportable(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
-    exemplar = _exemplar(ctx, r) is not None
+    if r.rid in ctx.facts.loop_escapes:
+        return False  # handed off inside a loop; the zero-iteration path is not trusted
     if r.iter_ref:
         return True
     if ex.error:
-        return exemplar or not r.weak
-    if ex.void and ctx.facts.function.returns_void:
-        return exemplar and not r.weak
+        # Guessed or struct-held resources need the function's own error-path exemplar.
+        return not r.weak or r.rid in ctx.facts.error_exemplars
     return False
 
 
