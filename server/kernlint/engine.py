@@ -59,6 +59,19 @@ class FunctionCache:
     summaries: dict[str, Summary | None] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
+    # file-rule per-function summaries (races.AccessSummary), keyed by helper-summary
+    # fingerprint, then function text hash; entries are position independent
+    file_rule_summaries: OrderedDict[str, dict[str, object]] = field(default_factory=OrderedDict)
+
+    def summaries_for(self, fp: str) -> dict[str, object]:
+        got = self.file_rule_summaries.get(fp)
+        if got is None:
+            got = self.file_rule_summaries[fp] = {}
+            while len(self.file_rule_summaries) > 4:
+                self.file_rule_summaries.popitem(last=False)
+        else:
+            self.file_rule_summaries.move_to_end(fp)
+        return got
 
     def get(self, key: str) -> _Cached | None:
         got = self.items.get(key)
@@ -157,7 +170,10 @@ class Engine:
                 dline, dbyte = fn.span.start_line, fn.node.start_byte
                 cache.put(key, _Cached([_shift(f, -dline, -dbyte) for f in findings], None))
         if file_rules:
-            fctx = FileContext(parsed, all_facts, self.knowledge)
+            extra: dict[str, object] = {}
+            if cache is not None:
+                extra["access_summaries"] = cache.summaries_for(f"{summ_fp}:{self._fingerprint}")
+            fctx = FileContext(parsed, all_facts, self.knowledge, extra)
             for rule in file_rules:
                 try:
                     result.findings.extend(rule.check_file(fctx))

@@ -215,6 +215,7 @@ class Walker:
         self.release_stems: set[str] = set()
         self.callees: set[str] = set()
         self.owned: set[str] = set()
+        self.derived: dict[str, str] = {}
         self.cond_idents: set[str] = set()
         self._assigns: list[tuple[str, tree_sitter.Node]] = []
         self._prescan()
@@ -292,6 +293,8 @@ class Walker:
                     b = base_name(norm(self.p.text_of(r)))
                     if b in self.owned:
                         self.owned.add(lhs)
+                        if b != lhs and r.type != "identifier":
+                            self.derived.setdefault(lhs, b)
             if len(self.owned) == before:
                 break
 
@@ -329,8 +332,15 @@ class Walker:
         if not new:
             return None
         st = self._set_fact(state, var, new)
-        # Resources / locks whose success depends on var and is now impossible.
-        res = frozenset(r for r in st.res if not (r.cond_var == var and not (new & r.success)))
+        # Resources / locks whose success depends on var and is now impossible; a name that
+        # is NULL holds nothing.
+        res = frozenset(r for r in st.res if not (r.cond_var == var and not (new & r.success))
+                        and not (var in r.names and new == frozenset({Z})))
+        for r in res:
+            if r.cond_var == var and new <= r.success and r.success != ALL and not r.stem:
+                for n in r.names:
+                    if n != var and re.fullmatch(r"[A-Za-z_]\w*", n):
+                        st = self._set_fact(st, n, frozenset({P}))
         locks = frozenset(lk for lk in st.locks if not (lk.cond_var == var and not (new & lk.success)))
         if res != st.res or locks != st.locks:
             st = replace(st, res=res, locks=locks)
@@ -528,8 +538,10 @@ class Walker:
             elif result and arg_texts and stem(name, self.verbs) in self.release_stems \
                     and (result.startswith("$") or result in self.cond_idents):
                 s = stem(name, self.verbs)
-                if s:
-                    r = Res(self._new_rid(), frozenset({arg_texts[0]}), name, "unknown", node,
+                handle = next((a for a in arg_texts if self._is_trackable_var(a)
+                               and not re.fullmatch(r"[A-Z0-9_]+", a)), "")
+                if s and handle:
+                    r = Res(self._new_rid(), frozenset({handle}), name, "unknown", node,
                             result, frozenset({Z}), weak=True, stem=s, what="state")
                     st = replace(st, res=st.res | {r})
         return st
@@ -566,7 +578,15 @@ class Walker:
             cond_var = None
         # Held through a struct field (or a guess): needs the function's own exemplar.
         weak = not (self._is_plain_local(target) or target in self.params)
-        r = Res(self._new_rid(), frozenset({target}), acq.fn, acq.kind, node, cond_var, success,
+        if acq.take == "out" and base_name(target) in self.params:
+            weak = True  # written into the caller's object: the caller owns it
+        names = {target}
+        if acq.alias_arg is not None and acq.alias_arg < len(arg_texts) and \
+                self._is_trackable_var(arg_texts[acq.alias_arg]):
+            names.add(arg_texts[acq.alias_arg])
+            weak = weak and not (self._is_plain_local(arg_texts[acq.alias_arg]) or
+                                 arg_texts[acq.alias_arg] in self.params)
+        r = Res(self._new_rid(), frozenset(names), acq.fn, acq.kind, node, cond_var, success,
                 acq.releases, weak=weak, what=acq.what)
         res = frozenset(x for x in state.res if not (target in x.names and acq.take != "arg"))
         st = replace(state, res=res | {r})
@@ -589,6 +609,14 @@ class Walker:
         names = {n for n in names if n}
         if not names:
             return state
+        # Handing off an object carved out of a resource hands off the resource.
+        todo = [base_name(n) for n in names]
+        while todo:
+            b = todo.pop()
+            parent = self.derived.get(b)
+            if parent and parent not in names:
+                names.add(parent)
+                todo.append(parent)
         keep = frozenset(r for r in state.res if not (r.names & names))
         if keep == state.res:
             return state
@@ -660,6 +688,18 @@ class Walker:
             f = st.fact(rhs)
             if f != ALL:
                 val = f
+        if rhs_stripped.type == "call_expression" and \
+                call_name(self.p, rhs_stripped) in ("PTR_ERR_OR_ZERO", "PTR_ERR"):
+            _, cargs = self._call_info(rhs_stripped)
+            if cargs:
+                ptr = norm(self.p.text_of(cargs[0]))
+                # err == 0 exactly when ptr is not an ERR_PTR: success now hangs on err.
+                st = replace(st, res=frozenset(
+                    replace(r, cond_var=lhs, success=frozenset({Z}))
+                    if r.cond_var == ptr and r.success == frozenset({Z, P}) else r
+                    for r in st.res))
+                if call_name(self.p, rhs_stripped) == "PTR_ERR_OR_ZERO":
+                    val = None
         return self._set_fact(st, lhs, val)
 
     def _reassigned(self, state: State, node_id: int, var: str) -> State:
@@ -977,6 +1017,14 @@ class Walker:
         assert isinstance(node, CNode)
         kind = node.kind
         nid = node.id
+        if kind == "loop_head" and node.data.get("iterator") in self.k.iterators \
+                and len(node.succ) == 2 and node.ast is not None:
+            # a reference-holding iterator ends with its loop variable NULL
+            it = self.k.iterators[str(node.data["iterator"])]
+            _, args = self._call_info(node.ast)
+            if it.var < len(args):
+                var = norm(self.p.text_of(args[it.var]))
+                return [(node.succ[0], st), (node.succ[1], self._set_fact(st, var, frozenset({Z})))]
         if kind in ("entry", "label", "goto", "loop_head"):
             return [(s, st) for s in node.succ]
         if kind == "exit":
@@ -1165,6 +1213,7 @@ class Walker:
         if it is None or it.var >= len(args):
             return st
         var = norm(self.p.text_of(args[it.var]))
+        st = self._set_fact(self._reassigned(st, node.id, var), var, frozenset({P}))
         rels = tuple(Release(r, 0) for r in it.releases)
         r = Res(-node.id, frozenset({var}), name, "ref", node.id, None, ALL, rels,
                 iter_ref=True, what="loop node reference")

@@ -49,6 +49,7 @@ class Acquire:
     releases: tuple[Release, ...]
     kind: str  # memory | resource | ref
     what: str
+    alias_arg: int | None = None
 
     @property
     def rule_family(self) -> str:
@@ -184,8 +185,10 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
             raise KnowledgeError(f"{where}: kind must be memory, resource or ref")
         releases = tuple(_parse_release(r, where) for r in _as_list(entry.get("release", []), where))
         for fn in _as_list(entry.get("fn", []), where):
+            alias = entry.get("alias_arg")
             acq = Acquire(fn, m.group(1), int(m.group(2) or 0), SUCCESS_SETS[check], releases,
-                          kind, str(entry.get("what", kind)))
+                          kind, str(entry.get("what", kind)),
+                          int(alias) if alias is not None else None)
             k.acquires[fn] = acq
             for rel in releases:
                 k.release_index.setdefault(rel.fn, []).append((rel, acq))

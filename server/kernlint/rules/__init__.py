@@ -7,16 +7,26 @@ Families: KL1xx leaks, KL2xx locks, KL3xx references, KR4xx races, KA5xx atomic 
 from __future__ import annotations
 
 from .base import FileContext, FunctionContext, Rule
+from .ka501_sleep_in_atomic import SleepInAtomic
 from .kl101_error_path_leak import ErrorPathLeak
 from .kl201_lock_held_at_return import LockHeldAtReturn
 from .kl202_double_lock import DoubleLock
 from .kl301_refcount_leak import RefcountLeak
+from .kr401_unguarded_field_access import UnguardedFieldAccess
+from .kr402_check_then_act import CheckThenAct
+from .kr403_shutdown_race import UncheckedShutdown
+from .kr404_lock_order import LockOrderInversion
 
 REGISTRY: list[type[Rule]] = [
     ErrorPathLeak,  # KL101 leaks first: the most common driver bug
     LockHeldAtReturn,  # KL201
     DoubleLock,  # KL202
     RefcountLeak,  # KL301
+    UnguardedFieldAccess,  # KR401
+    CheckThenAct,  # KR402
+    UncheckedShutdown,  # KR403
+    LockOrderInversion,  # KR404
+    SleepInAtomic,  # KA501
 ]
 
 

@@ -1,0 +1,1052 @@
+"""Shared analysis for the race and atomic-context rules (KR4xx, KA5xx).
+
+Two levels:
+
+* ``summarise_function`` — a position-independent *access summary* of one function: every
+  struct-field access (read / write / read-modify-write) with the locks held at it, every
+  call with the locks held at it, every lock acquisition with the locks already held, the
+  declared struct type of each local and parameter. Lines and bytes are relative to the
+  function's first line / byte, and lock names are as written in the function, so the
+  summary depends only on the function's text (and the helper summaries its facts used):
+  the engine can cache it per function hash.
+* ``analyse_file`` — the file-wide view built from the summaries and a few file-level
+  facts (struct definitions, ops-struct initializers, callback registrations): lock and
+  field names normalised by struct type (``chip->lock`` and ``c->lock`` with both of type
+  ``struct foo *`` become ``foo.lock``), locks inherited by static helpers from all of their
+  call sites, init/teardown-only functions, entry points and atomic-context functions, and
+  the lock that guards each field (the lockset inference the rules share).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import tree_sitter
+
+from .cfg import call_name
+from .facts import FunctionFacts, norm
+from .knowledge import Knowledge, _builtin_data
+from .syntax import C_LANGUAGE, Function, ParsedFile, _mask
+
+# ---------------------------------------------------------------- knowledge
+
+
+@dataclass(frozen=True)
+class Callback:
+    fns: frozenset[str]
+    arg: int
+    kind: str
+    atomic: bool
+
+
+@dataclass
+class RaceKnowledge:
+    entry_fields: dict[str, frozenset[str]]
+    callbacks: dict[str, Callback]
+    atomic_fields: dict[str, frozenset[str]]
+    atomic_members: dict[str, str]
+    shutdown_fields: frozenset[str]
+    shutdown_helpers: frozenset[str]
+    atomic_prefixes: tuple[str, ...]
+    atomic_calls: frozenset[str]
+    self_sync_types: frozenset[str]
+    init_words: tuple[str, ...]
+    fini_words: tuple[str, ...]
+    not_sleeping: frozenset[str]
+    bus_dependent: tuple[str, ...] = ()
+    per_call_types: frozenset[str] = frozenset()
+    setup_fields: frozenset[str] = frozenset()
+    setup_suffixes: tuple[str, ...] = ()
+    teardown_entry_fields: frozenset[str] = frozenset()
+    bus_markers: tuple[str, ...] = ()
+
+
+def _lst(v: Any) -> list[str]:
+    if isinstance(v, str):
+        return [v]
+    return [str(x) for x in (v or [])]
+
+
+@lru_cache(maxsize=1)
+def race_knowledge() -> RaceKnowledge:
+    d = _builtin_data().get("races", {})
+    cbs: dict[str, Callback] = {}
+    for e in d.get("callback", []):
+        cb = Callback(frozenset(_lst(e.get("fn"))), int(e.get("arg", 0)), str(e.get("kind", "callback")),
+                      bool(e.get("atomic", False)))
+        for fn in cb.fns:
+            cbs[fn] = cb
+    acc = d.get("access", {})
+    sd = d.get("shutdown", {})
+    return RaceKnowledge(
+        entry_fields={k: frozenset(_lst(v)) for k, v in d.get("entry_fields", {}).items()},
+        callbacks=cbs,
+        atomic_fields={k: frozenset(_lst(v)) for k, v in d.get("atomic_fields", {}).items()},
+        atomic_members={str(k): str(v) for k, v in d.get("atomic_members", {}).items()},
+        shutdown_fields=frozenset(_lst(sd.get("fields"))),
+        shutdown_helpers=frozenset(_lst(sd.get("helpers"))),
+        atomic_prefixes=tuple(_lst(acc.get("atomic_prefixes"))),
+        atomic_calls=frozenset(_lst(acc.get("atomic_calls"))),
+        self_sync_types=frozenset(_lst(acc.get("self_synchronised_types"))),
+        init_words=tuple(_lst(acc.get("init_words"))),
+        fini_words=tuple(_lst(acc.get("fini_words"))),
+        not_sleeping=frozenset(_lst(acc.get("not_sleeping"))),
+        bus_dependent=tuple(_lst(acc.get("bus_dependent_prefixes"))),
+        bus_markers=tuple(_lst(acc.get("sleeping_bus_markers"))),
+        per_call_types=frozenset(_lst(acc.get("per_call_types"))),
+        setup_fields=frozenset(_lst(acc.get("stream_setup_fields"))),
+        setup_suffixes=tuple(_lst(acc.get("stream_setup_suffixes"))),
+        teardown_entry_fields=frozenset(_lst(acc.get("teardown_entry_fields"))),
+    )
+
+
+def sleeps(k: Knowledge, rk: RaceKnowledge, fn: str, args: tuple[str, ...],
+           sleepy_bus: bool = True) -> bool:
+    if fn in rk.not_sleeping:
+        return False
+    if not sleepy_bus and fn.startswith(rk.bus_dependent):
+        return False
+    idx = k.gfp_arg.get(fn)
+    if idx is not None:  # the gfp argument decides, even for entries also listed as "always"
+        if idx >= len(args):
+            return False
+        flags = args[idx]
+        return any(re.search(r"\b" + re.escape(g) + r"\b", flags) for g in k.sleeping_gfp) and \
+            "GFP_ATOMIC" not in flags and "GFP_NOWAIT" not in flags
+    return k.sleeps(fn, list(args))
+
+
+# ---------------------------------------------------------------- per-function summary
+
+_Q_FIELDS = tree_sitter.Query(C_LANGUAGE, "(field_expression) @f")
+_Q_CALLS = tree_sitter.Query(C_LANGUAGE, "(call_expression) @c")
+_Q_DECLS = tree_sitter.Query(
+    C_LANGUAGE,
+    "(declaration type: (struct_specifier name: (type_identifier) @t)) @d\n"
+    "(parameter_declaration type: (struct_specifier name: (type_identifier) @t)) @d")
+_Q_LABELS = tree_sitter.Query(C_LANGUAGE, "(labeled_statement label: (statement_identifier) @l)")
+
+_NODE_KINDS = ("stmt", "cond", "switch", "return", "iter_enter", "guard_enter", "noreturn")
+_STMT_TYPES = frozenset({"expression_statement", "declaration", "return_statement", "if_statement",
+                         "while_statement", "for_statement", "do_statement", "switch_statement"})
+
+
+@dataclass(frozen=True)
+class Access:
+    expr: str  # normalised text, subscripts dropped: chip->ch.val
+    base: str  # chip
+    path: str  # ->ch.val
+    kind: str  # r | w | rw
+    held: tuple[str, ...]  # lock names as written in this function
+    line: int  # relative to the function's first line
+    byte: int  # relative to the function's first byte
+    end_byte: int
+    stmt: tuple[int, int]  # relative line range of the enclosing statement
+    cond: bool  # part of a condition (if / while / switch / ?:)
+    if_span: tuple[int, int, int]  # (rel start byte, rel end byte of the block holding the if, rel line)
+    rhs: str = ""  # for writes: the assigned identifier, if it is one
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    args: tuple[str, ...]
+    held: tuple[str, ...]
+    line: int
+    byte: int
+    end_byte: int
+    stmt: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    lock: str  # as written
+    cls: str
+    before: tuple[str, ...]  # locks already held
+    line: int
+    byte: int
+    trylock: bool
+    nested: bool
+
+
+@dataclass
+class AccessSummary:
+    """Position-independent per-function summary (cacheable by function text hash)."""
+
+    name: str
+    is_static: bool
+    analysed: bool  # False: the walk was truncated; lock state unknown
+    types: dict[str, str]
+    accesses: list[Access] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    acquisitions: list[Acquisition] = field(default_factory=list)
+    lock_classes: dict[str, str] = field(default_factory=dict)
+    labels: list[tuple[str, int]] = field(default_factory=list)  # (label, rel byte)
+    allocated: frozenset[str] = frozenset()  # locals holding a fresh allocation
+    stack_objects: frozenset[str] = frozenset()  # struct locals (not pointers): private
+    precondition_held: bool = False  # the comment above says a lock must be held
+
+
+def _declared_name(parsed: ParsedFile, d: tree_sitter.Node | None) -> tuple[str, bool]:
+    ptr = False
+    while d is not None and d.type not in ("identifier", "field_identifier"):
+        if d.type == "pointer_declarator":
+            ptr = True
+        d = d.child_by_field_name("declarator")
+    return (parsed.text_of(d) if d is not None else ""), ptr
+
+
+def _strip_subscripts(t: str) -> str:
+    prev = None
+    while prev != t:
+        prev = t
+        t = re.sub(r"\[[^\[\]]*\]", "", t)
+    return t
+
+
+class _FileNodes:
+    """Query captures for the whole file, bucketed by function (computed once per file)."""
+
+    def __init__(self, parsed: ParsedFile) -> None:
+        root = parsed.tree.root_node
+        self.fields = sorted(tree_sitter.QueryCursor(_Q_FIELDS).captures(root).get("f", []),
+                             key=lambda n: n.start_byte)
+        self.calls = sorted(tree_sitter.QueryCursor(_Q_CALLS).captures(root).get("c", []),
+                            key=lambda n: n.start_byte)
+        decl_caps = tree_sitter.QueryCursor(_Q_DECLS).matches(root)
+        self.decls: list[tuple[int, str, tree_sitter.Node]] = []
+        for _i, caps in decl_caps:
+            t = caps.get("t", [])
+            d = caps.get("d", [])
+            if t and d:
+                self.decls.append((d[0].start_byte, parsed.text_of(t[0]), d[0]))
+        self.decls.sort(key=lambda x: x[0])
+        self.labels = sorted(tree_sitter.QueryCursor(_Q_LABELS).captures(root).get("l", []),
+                             key=lambda n: n.start_byte)
+        self.field_starts = [n.start_byte for n in self.fields]
+        self.call_starts = [n.start_byte for n in self.calls]
+        self.decl_starts = [x[0] for x in self.decls]
+        self.label_starts = [n.start_byte for n in self.labels]
+
+    @staticmethod
+    def _slice(starts: list[int], items: list[Any], lo: int, hi: int) -> list[Any]:
+        import bisect
+
+        return items[bisect.bisect_left(starts, lo):bisect.bisect_left(starts, hi)]
+
+
+def _function_types(parsed: ParsedFile, fn: Function,
+                    fnodes: _FileNodes) -> tuple[dict[str, str], set[str]]:
+    out: dict[str, str] = {}
+    stack: set[str] = set()
+    for _s, tname, d in fnodes._slice(fnodes.decl_starts, fnodes.decls, fn.node.start_byte,
+                                      fn.node.end_byte):
+        for dd in d.children_by_field_name("declarator"):
+            name, ptr = _declared_name(parsed, dd)
+            if name:
+                out.setdefault(name, tname)
+                if not ptr and d.type == "declaration":
+                    stack.add(name)
+    return out, stack
+
+
+_PRECOND_RE = re.compile(r"(?:must be |is |be )?(?:called|invoked|entered)?[^.]*\b(?:with|under)\b[^.]*"
+                         r"\b(?:lock|mutex|spinlock|sem)\w*\b[^.]*\b(?:held|locked|taken)\b"
+                         r"|\b(?:lock|mutex)\w* (?:must be |is )?held\b|\bcaller (?:must )?holds?\b"
+                         r"|\block(?:ed)? by (?:the )?caller\b", re.I)
+
+
+def _precondition_held(parsed: ParsedFile, fn: Function) -> bool:
+    """Does the comment right above the function say that a lock is held on entry?"""
+    start = fn.node.start_byte
+    head = parsed.original[max(0, start - 1200):start].decode("utf-8", "replace")
+    end = head.rfind("*/")
+    if end < 0 or head[end + 2:].strip():
+        return False
+    begin = head.rfind("/*", 0, end)
+    if begin < 0:
+        return False
+    return bool(_PRECOND_RE.search(head[begin:end]))
+
+
+def _held_map(facts: FunctionFacts | None) -> tuple[list[tuple[int, int, int]], dict[int, frozenset[str]]]:
+    """Intervals (start, end, nid) of the CFG nodes that carry expressions, and must_locks."""
+    if facts is None or facts.cfg is None:
+        return [], {}
+    iv = []
+    for n in facts.cfg.nodes:
+        if n.kind in _NODE_KINDS and n.ast is not None:
+            iv.append((n.ast.start_byte, n.ast.end_byte, n.id))
+    iv.sort()
+    return iv, facts.must_locks
+
+
+def _node_for(iv: list[tuple[int, int, int]], byte: int) -> int | None:
+    import bisect
+
+    i = bisect.bisect_right(iv, (byte, 1 << 62, 1 << 62)) - 1
+    best: tuple[int, int] | None = None
+    # intervals do not nest except opaque statements; look back a few entries
+    j = i
+    while j >= 0 and j > i - 8:
+        s, e, nid = iv[j]
+        if s <= byte < e and (best is None or e - s < best[0]):
+            best = (e - s, nid)
+        j -= 1
+    return best[1] if best is not None else None
+
+
+def _enclosing_stmt(n: tree_sitter.Node) -> tree_sitter.Node:
+    cur = n
+    while cur.parent is not None and cur.type not in _STMT_TYPES:
+        cur = cur.parent
+    return cur
+
+
+def summarise_function(parsed: ParsedFile, fn: Function, facts: FunctionFacts | None,
+                       k: Knowledge, fnodes: _FileNodes | None = None) -> AccessSummary:
+    rk = race_knowledge()
+    fnodes = fnodes or _FileNodes(parsed)
+    f0 = fn.node.start_byte
+    l0 = fn.span.start_line
+    lo, hi = fn.body.start_byte, fn.body.end_byte
+    truncated = facts is not None and facts.truncated
+    types, stack = _function_types(parsed, fn, fnodes)
+    s = AccessSummary(fn.name, fn.is_static, not truncated, types)
+    s.stack_objects = frozenset(stack - set(fn.params))
+    s.precondition_held = _precondition_held(parsed, fn)
+    iv, must = _held_map(facts if facts is not None and facts.walked else None)
+    # Locks held on entry when the walk did not run (no lock calls in the function).
+    entry: tuple[str, ...] = ()
+    if not iv:
+        names = [norm(a.arg) for a in fn.annotations if a.name == "__must_hold"]
+        for c in fnodes._slice(fnodes.call_starts, fnodes.calls, lo, hi):
+            nm = call_name(parsed, c)
+            if nm.startswith("lockdep_assert_held") or nm.endswith("_assert_locked"):
+                a = c.child_by_field_name("arguments")
+                if a is not None and a.named_children:
+                    names.append(norm(parsed.text_of(a.named_children[0])))
+        entry = tuple(sorted(set(names)))
+    if facts is not None:
+        s.lock_classes = dict(facts.lock_classes)
+        for n in facts.entry_locks:
+            s.lock_classes.setdefault(n, "entry")
+
+    def held_at(byte: int) -> tuple[str, ...] | None:
+        if not iv:
+            return entry
+        nid = _node_for(iv, byte)
+        if nid is None:
+            return None
+        m = must.get(nid)
+        return None if m is None else tuple(sorted(m))
+
+    lines = parsed.lines
+
+    def rel_line(b: int) -> int:
+        return lines.position(b)[0] - l0
+
+    def stmt_range(n: tree_sitter.Node) -> tuple[int, int]:
+        st = _enclosing_stmt(n)
+        return (st.start_point[0] - l0, st.end_point[0] - l0)
+
+    # ---- field accesses ----
+    for f in fnodes._slice(fnodes.field_starts, fnodes.fields, lo, hi):
+        a = f
+        p = a.parent
+        skip = False
+        while p is not None and p.type in ("subscript_expression", "parenthesized_expression"):
+            if p.type == "subscript_expression" and p.child_by_field_name("argument") != a:
+                break
+            a = p
+            p = a.parent
+        if p is None:
+            continue
+        if p.type == "field_expression" and p.child_by_field_name("argument") == a:
+            continue  # an inner hop of a longer chain
+        if p.type == "call_expression" and p.child_by_field_name("function") == a:
+            continue  # call through a function pointer
+        kind = "r"
+        rhs = ""
+        if p.type == "assignment_expression" and p.child_by_field_name("left") == a:
+            op = p.child_by_field_name("operator")
+            kind = "w" if op is None or parsed.text_of(op) == "=" else "rw"
+            r = p.child_by_field_name("right")
+            if r is not None and r.type == "identifier":
+                rhs = parsed.text_of(r)
+        elif p.type == "update_expression":
+            kind = "rw"
+        elif p.type == "pointer_expression" and parsed.text_of(p).lstrip().startswith("&"):
+            continue  # address handed to an API (lock, list, atomic, ...)
+        # Inside an atomic accessor, sizeof, or a per-cpu macro?
+        cond = False
+        q = p
+        depth = 0
+        while q is not None and depth < 12 and q.type not in _STMT_TYPES:
+            if q.type in ("sizeof_expression", "alignof_expression", "offsetof_expression"):
+                skip = True
+                break
+            if q.type == "call_expression":
+                nm = call_name(parsed, q)
+                if nm in rk.atomic_calls or nm.startswith(rk.atomic_prefixes):
+                    skip = True
+                    break
+            if q.type == "conditional_expression":
+                c = q.child_by_field_name("condition")
+                if c is not None and c.start_byte <= a.start_byte < c.end_byte:
+                    cond = True
+            if q.type in ("condition_clause", "parenthesized_expression") and q.parent is not None \
+                    and q.parent.type in ("if_statement", "while_statement", "switch_statement",
+                                          "do_statement") \
+                    and q.parent.child_by_field_name("condition") == q:
+                cond = True
+            q = q.parent
+            depth += 1
+        if skip:
+            continue
+        if q is not None and q.type in ("if_statement", "while_statement", "switch_statement",
+                                        "do_statement"):
+            cond = True
+        held = held_at(f.start_byte)
+        if held is None:
+            continue
+        expr = _strip_subscripts(norm(parsed.text_of(f)))
+        m = re.match(r"\**([A-Za-z_]\w*)", expr)
+        if not m:
+            continue
+        base = m.group(1)
+        path = expr[m.end():]
+        if not path.startswith(("->", ".")):
+            continue
+        st = _enclosing_stmt(f)
+        if_span = (0, 0, 0)
+        if cond and st.type == "if_statement":
+            blk = st.parent
+            end = blk.end_byte if blk is not None else st.end_byte
+            if_span = (st.start_byte - f0, end - f0, st.start_point[0] - l0)
+        s.accesses.append(Access(expr, base, path, kind, held, f.start_point[0] - l0,
+                                 f.start_byte - f0, f.end_byte - f0,
+                                 (st.start_point[0] - l0, st.end_point[0] - l0), cond, if_span, rhs))
+    # ---- calls ----
+    allocated: set[str] = set()
+    for c in fnodes._slice(fnodes.call_starts, fnodes.calls, lo, hi):
+        nm = call_name(parsed, c)
+        if not nm:
+            continue
+        held = held_at(c.start_byte)
+        if held is None:
+            continue
+        args_node = c.child_by_field_name("arguments")
+        if nm == "guard()":
+            fnode = c.child_by_field_name("function")
+            inner = fnode.child_by_field_name("arguments") if fnode is not None else None
+            gcls = parsed.text_of(inner.named_children[0]).strip() if inner is not None and \
+                inner.named_children else ""
+            args = (gcls, *(norm(parsed.text_of(x)) for x in
+                            (args_node.named_children if args_node is not None else [])
+                            if x.type != "comment"))
+        else:
+            args = tuple(norm(parsed.text_of(x)) if x.type != "comment" else ""
+                         for x in (args_node.named_children if args_node is not None else []))
+            args = tuple(a for a in args if a)
+        s.calls.append(Call(nm, args, held, c.start_point[0] - l0, c.start_byte - f0,
+                            c.end_byte - f0, stmt_range(c)))
+        acq = k.acquires.get(nm)
+        if acq is not None and acq.take == "ret" and acq.kind == "memory":
+            p = c.parent
+            while p is not None and p.type in ("parenthesized_expression", "cast_expression"):
+                p = p.parent
+            if p is not None and p.type == "assignment_expression":
+                lhs = p.child_by_field_name("left")
+                if lhs is not None and lhs.type == "identifier":
+                    allocated.add(parsed.text_of(lhs))
+            elif p is not None and p.type == "init_declarator":
+                name, _ptr = _declared_name(parsed, p.child_by_field_name("declarator"))
+                if name:
+                    allocated.add(name)
+        # lock acquisitions
+        lo_op = k.locks.get(nm)
+        lock = ""
+        cls = ""
+        tryl = False
+        if lo_op is not None and lo_op.op != "release" and not lo_op.no_argument and args:
+            lock, cls, tryl = args[0], lo_op.lock_class, lo_op.op == "acquire_nonzero"
+        elif nm == "guard()" and len(args) > 1:
+            cls = k.guards.get(args[0], "")
+            lock = args[1] if cls else ""
+        elif nm in ("scoped_guard", "scoped_cond_guard") and len(args) > 1:
+            cls = k.guards.get(args[0], "")
+            lock = (args[2] if nm == "scoped_cond_guard" and len(args) > 2 else args[1]) if cls else ""
+        if lock and cls:
+            lop = k.lock_classes.get(cls)
+            if lop is not None and lop.no_argument:
+                continue
+            s.lock_classes.setdefault(lock, cls)
+            s.acquisitions.append(Acquisition(lock, cls, tuple(h for h in held if h != lock),
+                                              c.start_point[0] - l0, c.start_byte - f0, tryl,
+                                              "nested" in nm))
+    s.allocated = frozenset(allocated)
+    for lab in fnodes._slice(fnodes.label_starts, fnodes.labels, lo, hi):
+        s.labels.append((parsed.text_of(lab), lab.start_byte - f0))
+    return s
+
+
+# ---------------------------------------------------------------- file level
+
+
+@dataclass
+class StructInfo:
+    fields: dict[str, tuple[str, bool]]  # field -> (type name, is pointer)
+
+
+@dataclass
+class FnInfo:
+    fn: Function
+    summary: AccessSummary
+    entry_of: list[str] = field(default_factory=list)  # "snd_pcm_ops.trigger", "timer callback"
+    atomic_kind: str = ""  # why it runs in atomic context
+    inherited: frozenset[str] = frozenset()  # normalised locks held at every call site
+    inherited_atomic: bool = False
+    init_like: bool = False  # probe/init/teardown, or only called from such functions
+    address_taken: bool = False
+    stream_setup: bool = False  # a PCM set-up callback (its stream's data path is stopped)
+
+    @property
+    def l0(self) -> int:
+        return self.fn.span.start_line
+
+    @property
+    def b0(self) -> int:
+        return self.fn.node.start_byte
+
+
+@dataclass
+class Guard:
+    lock: str  # normalised lock key
+    cls: str
+    guarded: list[tuple[FnInfo, Access]]
+    total: int
+    guarded_fns: int = 0
+    total_fns: int = 0
+
+
+@dataclass
+class RaceFile:
+    parsed: ParsedFile
+    k: Knowledge
+    rk: RaceKnowledge
+    structs: dict[str, StructInfo]
+    fns: dict[str, FnInfo]
+    order: list[FnInfo]
+    guards: dict[str, Guard] = field(default_factory=dict)  # field key -> guard
+    callers: dict[str, list[tuple[FnInfo, Call]]] = field(default_factory=dict)
+    sleepy_bus: bool = True  # the device may sit on a sleeping bus (regmap over I2C/SPI)
+
+    def sleeps(self, c: Call) -> bool:
+        return sleeps(self.k, self.rk, c.name, c.args, self.sleepy_bus)
+
+    # ---- naming ----
+    def resolve(self, info: FnInfo, expr: str) -> str:
+        """`chip->ep->state` -> `snd_usb_endpoint.state` via local types and struct fields."""
+        m = re.match(r"\**([A-Za-z_]\w*)", expr)
+        if not m:
+            return expr
+        base = m.group(1)
+        typ = info.summary.types.get(base)
+        if typ is None:
+            if base in info.fn.params:
+                return "?" + expr
+            return expr  # a global (or a local of a typedef'd type): keep its name
+        hops = re.findall(r"(->|\.)([A-Za-z_]\w*)", expr[m.end():])
+        i = 0
+        while i < len(hops) - 1:
+            st = self.structs.get(typ)
+            if st is None:
+                break
+            ft = st.fields.get(hops[i][1])
+            if ft is None or ft[0] not in self.structs:
+                break
+            typ = ft[0]
+            i += 1
+        rest = "".join(op + name for op, name in hops[i:])
+        return typ + rest if rest.startswith(".") else f"{typ}.{rest[2:]}" if rest.startswith("->") \
+            else typ + rest
+
+    def lock_key(self, info: FnInfo, lock: str) -> str:
+        return self.resolve(info, lock)
+
+    def local_name(self, info: FnInfo, key: str, fallback: str) -> str:
+        """A normalised key (`foo.lock`) spelled in this function's names (`chip->lock`)."""
+        if "." not in key or key.startswith("?"):
+            return fallback
+        typ, rest = key.split(".", 1)
+        for var, t in info.summary.types.items():
+            if t == typ and var in info.fn.params:
+                return f"{var}->{rest}"
+        for var, t in info.summary.types.items():
+            if t == typ:
+                return f"{var}->{rest}"
+        # one hop: a local of type X whose struct has a pointer member of type typ
+        for var, t in info.summary.types.items():
+            st = self.structs.get(t)
+            if st is None:
+                continue
+            for fname, (ft, ptr) in st.fields.items():
+                if ft == typ:
+                    return f"{var}->{fname}{'->' if ptr else '.'}{rest}"
+        return fallback
+
+    def lock_class(self, info: FnInfo, lock: str) -> str:
+        cls = info.summary.lock_classes.get(lock, "")
+        if cls and cls != "entry":
+            return cls
+        return self.class_from_type(self.lock_key(info, lock)) or cls
+
+    def class_from_type(self, key: str) -> str:
+        if "." not in key:
+            return ""
+        typ, rest = key.rsplit(".", 1) if "->" not in key.split(".", 1)[1] else (None, None)
+        if typ is None or rest is None:
+            return ""
+        st = self.structs.get(typ)
+        if st is None:
+            return ""
+        ft = st.fields.get(rest)
+        if ft is None:
+            return ""
+        return {"spinlock_t": "spinlock", "raw_spinlock_t": "spinlock", "mutex": "mutex",
+                "rwlock_t": "rwlock-write", "rw_semaphore": "rwsem-write",
+                "semaphore": "semaphore"}.get(ft[0], "")
+
+    def is_atomic_class(self, cls: str) -> bool:
+        lop = self.k.lock_classes.get(cls)
+        return lop is not None and lop.atomic
+
+    def held_keys(self, info: FnInfo, held: tuple[str, ...]) -> frozenset[str]:
+        return frozenset(self.lock_key(info, h) for h in held) | info.inherited
+
+    def field_type(self, key: str) -> str:
+        if "." not in key or key.startswith("?"):
+            return ""
+        typ, rest = key.split(".", 1)
+        if "->" in rest or "." in rest:
+            return ""
+        st = self.structs.get(typ)
+        if st is None:
+            return ""
+        ft = st.fields.get(rest)
+        return ft[0] if ft is not None and not ft[1] else ""
+
+
+def _structs(parsed: ParsedFile) -> dict[str, StructInfo]:
+    out: dict[str, StructInfo] = {}
+    q = tree_sitter.Query(C_LANGUAGE, "(struct_specifier name: (type_identifier) @n "
+                                      "body: (field_declaration_list) @b)")
+    for _i, caps in tree_sitter.QueryCursor(q).matches(parsed.tree.root_node):
+        n = caps.get("n", [])
+        b = caps.get("b", [])
+        if not n or not b:
+            continue
+        info = out.setdefault(parsed.text_of(n[0]), StructInfo({}))
+        for fd in b[0].named_children:
+            if fd.type != "field_declaration":
+                continue
+            t = fd.child_by_field_name("type")
+            if t is None:
+                continue
+            if t.type in ("struct_specifier", "union_specifier"):
+                nm = t.child_by_field_name("name")
+                tname = parsed.text_of(nm) if nm is not None else ""
+            else:
+                tname = parsed.text_of(t).strip()
+            for d in fd.children_by_field_name("declarator"):
+                name, ptr = _declared_name(parsed, d)
+                if name:
+                    info.fields[name] = (tname, ptr)
+    return out
+
+
+def _initializers(parsed: ParsedFile, names: set[str]) -> list[tuple[str, str, str]]:
+    """(function, struct type, field) for `.field = function` in struct initializers."""
+    q = tree_sitter.Query(C_LANGUAGE, "(initializer_pair designator: (field_designator "
+                                      "(field_identifier) @f) value: (identifier) @v)")
+    out = []
+    for _i, caps in tree_sitter.QueryCursor(q).matches(parsed.tree.root_node):
+        f = caps.get("f", [])
+        v = caps.get("v", [])
+        if not f or not v:
+            continue
+        fn = parsed.text_of(v[0])
+        if fn not in names:
+            continue
+        p = v[0].parent
+        typ = ""
+        while p is not None:
+            if p.type == "declaration":
+                t = p.child_by_field_name("type")
+                if t is not None and t.type == "struct_specifier":
+                    nm = t.child_by_field_name("name")
+                    typ = parsed.text_of(nm) if nm is not None else ""
+                break
+            if p.type == "function_definition":
+                break
+            p = p.parent
+        out.append((fn, typ, parsed.text_of(f[0])))
+    return out
+
+
+def _name_words(name: str) -> list[str]:
+    return [w for w in name.lower().split("_") if w]
+
+
+def _init_like_name(rk: RaceKnowledge, name: str) -> bool:
+    words = _name_words(name)
+    if name.endswith("hw_free"):  # snd_pcm_ops.hw_free runs on a live device
+        return False
+    for w in words:
+        if w in rk.init_words or w in rk.fini_words:
+            return True
+    return False
+
+
+def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
+                 summaries: dict[str, object] | None = None) -> RaceFile:
+    """File-wide race view. `summaries` (function text hash -> AccessSummary) is an optional
+    cache shared across runs; entries are position independent."""
+    rk = race_knowledge()
+    fnodes: _FileNodes | None = None
+    structs = _structs(parsed)
+    fns: dict[str, FnInfo] = {}
+    order: list[FnInfo] = []
+    for fa in facts:
+        fn = fa.function
+        key = f"{fn.text_hash}"
+        got = summaries.get(key) if summaries is not None else None
+        s = got if isinstance(got, AccessSummary) else None
+        if s is None:
+            fnodes = fnodes or _FileNodes(parsed)
+            s = summarise_function(parsed, fn, fa, k, fnodes)
+            if summaries is not None:
+                summaries[key] = s
+        info = FnInfo(fn, s)
+        fns.setdefault(fn.name, info)
+        order.append(info)
+    rf = RaceFile(parsed, k, rk, structs, fns, order)
+    rf.sleepy_bus = any(m in parsed.text for m in rk.bus_markers)
+    # ---- address-taken functions (used as values, not only called) ----
+    masked = _mask(parsed.text)
+    value_uses = Counter(re.findall(r"\b([A-Za-z_]\w*)\b(?!\s*\()", masked))
+    for info in order:
+        info.address_taken = value_uses.get(info.fn.name, 0) > 0
+    # ---- entry points and atomic callbacks ----
+    names = set(fns)
+    nonatomic = re.search(r"\bnonatomic\s*=\s*(?:true|1)\b", parsed.text) is not None
+    for fname, typ, fld in _initializers(parsed, names):
+        info = fns[fname]
+        allowed = rk.entry_fields.get(typ)
+        if allowed is None and (typ.endswith("_ops") or typ.endswith("_operations")):
+            allowed = rk.entry_fields.get("*")
+        if allowed is not None and fld in allowed:
+            info.entry_of.append(f"{typ or '?'}.{fld}")
+        if fld in rk.atomic_fields.get(typ, frozenset()) and not nonatomic:
+            info.atomic_kind = info.atomic_kind or f"{typ}.{fld} callback"
+    for info in order:
+        for c in info.summary.calls:
+            cb = rk.callbacks.get(c.name)
+            if cb is not None and cb.arg < len(c.args):
+                target = c.args[cb.arg]
+                tgt = fns.get(target)
+                if tgt is not None:
+                    tgt.entry_of.append(cb.kind)
+                    if cb.atomic:
+                        tgt.atomic_kind = tgt.atomic_kind or cb.kind
+        for a in info.summary.accesses:
+            if a.kind == "w" and a.rhs in fns:
+                last = re.split(r"->|\.", a.path)[-1]
+                kind = rk.atomic_members.get(last)
+                if kind:
+                    tgt = fns[a.rhs]
+                    tgt.entry_of.append(kind)
+                    tgt.atomic_kind = tgt.atomic_kind or kind
+    # ---- call graph ----
+    callers: dict[str, list[tuple[FnInfo, Call]]] = defaultdict(list)
+    for info in order:
+        for c in info.summary.calls:
+            if c.name in fns:
+                callers[c.name].append((info, c))
+    rf.callers = dict(callers)
+    for info in order:
+        info.init_like = _init_like_name(rk, info.fn.name) and not info.entry_of
+        info.stream_setup = info.fn.name.endswith(rk.setup_suffixes) or any(
+            e in rk.setup_fields for e in info.entry_of)
+    for _round in range(4):
+        changed = False
+        for info in order:
+            fn = info.fn
+            sites = callers.get(fn.name, [])
+            if not fn.is_static or info.address_taken or info.entry_of or not sites:
+                continue
+            if any(ci is info for ci, _c in sites):
+                continue
+            inh: frozenset[str] | None = None
+            atomic = True
+            live = [(ci, c) for ci, c in sites if not ci.init_like]
+            for ci, c in live or sites:
+                keys = rf.held_keys(ci, c.held)
+                inh = keys if inh is None else inh & keys
+                site_atomic = ci.inherited_atomic or bool(ci.atomic_kind) or any(
+                    rf.is_atomic_class(rf.lock_class(ci, h)) for h in c.held)
+                atomic = atomic and site_atomic
+            inh = inh or frozenset()
+            init_only = all(ci.init_like for ci, _c in sites)
+            if inh != info.inherited or atomic != info.inherited_atomic or \
+                    (init_only and not info.init_like):
+                info.inherited = inh
+                info.inherited_atomic = atomic
+                info.init_like = info.init_like or init_only
+                changed = True
+        if not changed:
+            break
+    _infer_guards(rf)
+    return rf
+
+
+def access_key(rf: RaceFile, info: FnInfo, a: Access) -> str:
+    return rf.resolve(info, a.expr)
+
+
+def candidate(rf: RaceFile, info: FnInfo, a: Access) -> bool:
+    """Is this access one that can race (shared object, concurrent context)?"""
+    if info.init_like or not info.summary.analysed:
+        return False
+    if a.base in info.summary.allocated or info.summary.precondition_held:
+        return False
+    if a.base in info.summary.stack_objects and a.path.startswith("."):
+        return False
+    typ = info.summary.types.get(a.base)
+    if typ is None and a.base not in info.fn.params:
+        return False  # globals and untyped locals: not tracked
+    return typ not in rf.rk.per_call_types
+
+
+def _infer_guards(rf: RaceFile) -> None:
+    """For each field key, the lock held at most of its accesses (lockset inference)."""
+    by_key: dict[str, list[tuple[FnInfo, Access]]] = defaultdict(list)
+    for info in rf.order:
+        for a in info.summary.accesses:
+            if not candidate(rf, info, a):
+                continue
+            key = access_key(rf, info, a)
+            if key.startswith("?"):
+                continue
+            ft = rf.field_type(key)
+            if ft in rf.rk.self_sync_types:
+                continue
+            by_key[key].append((info, a))
+    key_cls: dict[str, str] = {}
+    for info in rf.order:
+        for raw, c in info.summary.lock_classes.items():
+            if c and c != "entry":
+                key_cls.setdefault(rf.lock_key(info, raw), c)
+    for key, accs in by_key.items():
+        if len(accs) < 3:
+            continue
+        counts: Counter[str] = Counter()
+        for info, a in accs:
+            for lk in rf.held_keys(info, a.held):
+                counts[lk] += 1
+        if not counts:
+            continue
+        lock, _n = counts.most_common(1)[0]
+        guarded = [(i, a) for i, a in accs if lock in rf.held_keys(i, a.held)]
+        cls = ""
+        for i, _a in guarded:
+            raw = next((h for h in _a.held if rf.lock_key(i, h) == lock), "")
+            cls = rf.lock_class(i, raw) if raw else ""
+            if cls and cls not in ("entry", "annotation", "asserted"):
+                break
+        cls = key_cls.get(lock) or cls or rf.class_from_type(lock)
+        if cls in ("rcu", "irq-disabled", "preempt-disabled"):
+            continue
+        rf.guards[key] = Guard(lock, cls or "lock", guarded, len(accs),
+                               len({i.fn.name for i, _a in guarded}),
+                               len({i.fn.name for i, a in accs if a.kind != "r"} |
+                                   {i.fn.name for i, _a in guarded}))
+
+
+def racing(rf: RaceFile, info: FnInfo, g: Guard) -> bool:
+    """Can an unguarded access in info race with the accesses under g?"""
+    return not (info.stream_setup and rf.is_atomic_class(g.cls))
+
+
+def guard_of(rf: RaceFile, key: str, min_fns: int = 2) -> Guard | None:
+    g = rf.guards.get(key)
+    if g is None:
+        return None
+    n = len(g.guarded)
+    # Most functions that touch the field hold the lock (a ratio over functions, so one
+    # function with many unguarded accesses does not outvote the rest).
+    if n < 2 or g.guarded_fns / g.total_fns < 0.66 or n == g.total:
+        return None
+    if not any(a.kind in ("w", "rw") for _i, a in g.guarded):
+        return None
+    if g.guarded_fns < min_fns:
+        return None
+    return g
+
+
+def file_races(ctx: Any) -> RaceFile:
+    """The shared RaceFile of a FileContext, computed once for all race rules."""
+    got = ctx.extra.get("races")
+    if isinstance(got, RaceFile):
+        return got
+    cache = ctx.extra.get("access_summaries")
+    rf = analyse_file(ctx.parsed, ctx.functions, ctx.knowledge,
+                      cache if isinstance(cache, dict) else None)
+    ctx.extra["races"] = rf
+    return rf
+
+
+# ---------------------------------------------------------------- helpers for the rules
+
+
+def span_of(rf: RaceFile, info: FnInfo, rel_byte: int, rel_end: int) -> Any:
+    return rf.parsed.lines.span(info.b0 + rel_byte, info.b0 + rel_end)
+
+
+def stmt_lines(info: FnInfo, rel: tuple[int, int]) -> list[int]:
+    """Absolute 0-based [first, last] line of a statement."""
+    return [info.l0 + rel[0], info.l0 + rel[1]]
+
+
+def raw_lock_in(rf: RaceFile, info: FnInfo, key: str, evidence: list[tuple[FnInfo, Access]]) -> str:
+    """The guarding lock as spelled in this function's names, or as written at the evidence."""
+    fallback = ""
+    for ei, ea in evidence:
+        for h in ea.held:
+            if rf.lock_key(ei, h) == key:
+                fallback = h
+                break
+        if fallback:
+            break
+    return rf.local_name(info, key, fallback or key)
+
+
+def checks_then_acts(rf: RaceFile) -> list[tuple[FnInfo, Access, Access, Guard, str]]:
+    """KR402 candidates: (function, test access, act access, guard, field key)."""
+    out = []
+    for info in rf.order:
+        accs = info.summary.accesses
+        for t in accs:
+            if not t.cond or t.kind != "r" or t.if_span == (0, 0, 0) or not candidate(rf, info, t):
+                continue
+            key = access_key(rf, info, t)
+            g = guard_of(rf, key)
+            if g is None or g.lock in rf.held_keys(info, t.held) or not racing(rf, info, g):
+                continue
+            lo, hi, _line = t.if_span
+            for a in accs:
+                if a is t or a.kind == "r" or not (lo <= a.byte < hi) or a.byte <= t.byte:
+                    continue
+                if access_key(rf, info, a) != key or g.lock in rf.held_keys(info, a.held):
+                    continue
+                out.append((info, t, a, g, key))
+                break
+    return out
+
+
+# ---------------------------------------------------------------- shutdown flags (KR403)
+
+
+@dataclass(frozen=True)
+class FlagRef:
+    key: str  # foo.shutdown, or helper:snd_usb_lock_shutdown
+    expr: str  # as written: chip->shutdown, atomic_read(&chip->shutdown), helper(chip)
+    held: tuple[str, ...]
+    byte: int
+
+
+_LAST_FIELD = re.compile(r"(?:->|\.)([A-Za-z_]\w*)$")
+
+
+def flag_refs(rf: RaceFile, info: FnInfo) -> list[FlagRef]:
+    rk = rf.rk
+    out = []
+    for a in info.summary.accesses:
+        m = _LAST_FIELD.search(a.path)
+        if a.kind == "r" and m and m.group(1) in rk.shutdown_fields:
+            out.append(FlagRef(rf.resolve(info, a.expr), a.expr, a.held, a.byte))
+    for c in info.summary.calls:
+        if c.name in rk.shutdown_helpers:
+            out.append(FlagRef("helper:" + c.name, f"{c.name}({', '.join(c.args[:1])})",
+                               c.held, c.byte))
+            continue
+        if c.name in rk.atomic_calls or c.name.startswith(rk.atomic_prefixes):
+            for arg in c.args[:1]:
+                m = _LAST_FIELD.search(arg)
+                if m and m.group(1) in rk.shutdown_fields and "=" not in arg:
+                    out.append(FlagRef(rf.resolve(info, arg), f"{c.name}(&{arg})", c.held, c.byte))
+    return out
+
+
+def shutdown_protocol(rf: RaceFile) -> dict[str, tuple[str, FnInfo, FlagRef]]:
+    """lock key -> (flag key, example function, example reference): the flag is tested with
+    the lock held, the lock having been taken in that function."""
+    out: dict[str, tuple[str, FnInfo, FlagRef]] = {}
+    for info in rf.order:
+        own = {a.lock for a in info.summary.acquisitions}
+        for r in flag_refs(rf, info):
+            for h in r.held:
+                if h in own:
+                    out.setdefault(rf.lock_key(info, h), (r.key, info, r))
+    return out
+
+
+def flag_checkers(rf: RaceFile) -> dict[str, set[str]]:
+    """function -> flag keys it (or a file-local callee) tests."""
+    direct = {info.fn.name: {r.key for r in flag_refs(rf, info)} for info in rf.order}
+    for _round in range(4):
+        changed = False
+        for info in rf.order:
+            cur = direct[info.fn.name]
+            for c in info.summary.calls:
+                extra = direct.get(c.name)
+                if extra and not extra <= cur:
+                    cur |= extra
+                    changed = True
+        if not changed:
+            break
+    return direct
+
+
+# ---------------------------------------------------------------- sleeping (KA501)
+
+
+def sleepers(rf: RaceFile) -> dict[str, tuple[FnInfo, Call]]:
+    """Static file-local functions that may sleep outside their own atomic sections:
+    name -> (function, call) of a sleeping call (possibly in a deeper callee)."""
+    out: dict[str, tuple[FnInfo, Call]] = {}
+    for _round in range(5):
+        changed = False
+        for info in rf.order:
+            if info.fn.name in out or not info.summary.analysed:
+                continue
+            for c in info.summary.calls:
+                if any(rf.is_atomic_class(rf.lock_class(info, h)) for h in c.held):
+                    continue
+                if rf.sleeps(c):
+                    out[info.fn.name] = (info, c)
+                    changed = True
+                    break
+                deeper = out.get(c.name)
+                if deeper is not None and c.name != info.fn.name:
+                    out[info.fn.name] = deeper
+                    changed = True
+                    break
+        if not changed:
+            break
+    return out
