@@ -577,7 +577,10 @@ class Walker:
         if acq.success == ALL:
             cond_var = None
         # Held through a struct field (or a guess): needs the function's own exemplar.
-        weak = not (self._is_plain_local(target) or target in self.params)
+        # Registrations on a field (request_irq(chip->irq, ..)) are strong; an enable state
+        # kept in a field (clk_prepare_enable(chip->clk)) is often meant to persist.
+        weak = not (self._is_plain_local(target) or target in self.params) and \
+            (acq.take != "arg" or acq.persistent)
         if acq.take == "out" and base_name(target) in self.params:
             weak = True  # written into the caller's object: the caller owns it
         names = {target}
@@ -960,7 +963,10 @@ class Walker:
 
     def _lockdep_asserts(self) -> list[tuple[int, str, str]]:
         out = []
-        for n in self._postorder(self.fn.body):
+        stack = [self.fn.body]
+        while stack:
+            n = stack.pop()
+            stack.extend(n.named_children)
             if n.type == "call_expression":
                 name, args = self._call_info(n)
                 if name in ("lockdep_assert_held", "lockdep_assert_held_once",

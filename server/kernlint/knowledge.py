@@ -50,6 +50,7 @@ class Acquire:
     kind: str  # memory | resource | ref
     what: str
     alias_arg: int | None = None
+    persistent: bool = False  # an enable state drivers often keep on purpose
 
     @property
     def rule_family(self) -> str:
@@ -188,7 +189,8 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
             alias = entry.get("alias_arg")
             acq = Acquire(fn, m.group(1), int(m.group(2) or 0), SUCCESS_SETS[check], releases,
                           kind, str(entry.get("what", kind)),
-                          int(alias) if alias is not None else None)
+                          int(alias) if alias is not None else None,
+                          bool(entry.get("persistent", False)))
             k.acquires[fn] = acq
             for rel in releases:
                 k.release_index.setdefault(rel.fn, []).append((rel, acq))

@@ -7,4 +7,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from editor_support import artifacts, example_c, fix_case, kernlint_bin  # noqa: E402, F401
+from editor_support import artifacts, example_c, fix_case, kernlint_bin  # noqa: F401

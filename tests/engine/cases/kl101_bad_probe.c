@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kernlint fixture: ALSA PCI probe whose later failure forgets the card. */
+#include <sound/core.h>
+
+struct fx_chip {
+	struct snd_card *card;
+	struct pci_dev *pci;
+	int irq;
+};
+
+static int fx_probe(struct pci_dev *pci, const struct pci_device_id *id)
+{
+	struct snd_card *card;
+	struct fx_chip *chip;
+	struct snd_pcm *pcm;
+	int err;
+
+	err = snd_card_new(&pci->dev, -1, NULL, THIS_MODULE, sizeof(*chip), &card);
+	if (err < 0)
+		return err;
+	chip = card->private_data;
+	chip->card = card;
+
+	err = snd_pcm_new(card, "fx", 0, 1, 1, &pcm);
+	if (err < 0)
+		return err;
+
+	err = snd_card_register(card);
+	if (err < 0)
+		goto err_free;
+	pci_set_drvdata(pci, card);
+	return 0;
+
+err_free:
+	snd_card_free(card);
+	return err;
+}
+
+static int fx_load_table(struct fx_chip *chip, size_t len)
+{
+	u8 *table;
+
+	table = kzalloc(len, GFP_KERNEL);
+	if (!table)
+		return -ENOMEM;
+	if (len < 16) {
+		kfree(table);
+		return -EINVAL;
+	}
+	if (fx_hw_busy(chip))
+		return -EBUSY;
+	fx_write_table(chip, table, len);
+	kfree(table);
+	return 0;
+}
+
+static int fx_setup_irq(struct fx_chip *chip)
+{
+	int err;
+
+	err = request_irq(chip->irq, fx_interrupt, IRQF_SHARED, "fx", chip);
+	if (err)
+		return err;
+	err = fx_enable_dma(chip);
+	if (err < 0)
+		return err;
+	return 0;
+}
+
+static int fx_ladder(struct fx_chip *chip)
+{
+	void *a, *b;
+	int ret;
+
+	a = kmalloc(64, GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	b = kmalloc(64, GFP_KERNEL);
+	if (!b) {
+		ret = -ENOMEM;
+		goto out_free_a;
+	}
+	ret = fx_use(chip, a, b);
+	if (ret)
+		goto out_free_a;
+	kfree(b);
+	kfree(a);
+	return 0;
+
+out_free_a:
+	kfree(a);
+	return ret;
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kernlint fixture: error paths that are right; kernlint must stay silent. */
+#include <linux/slab.h>
+#include <sound/core.h>
+
+struct fx_chip {
+	struct snd_card *card;
+	void *buf;
+	int irq;
+	struct list_head list;
+	struct list_head node;
+};
+
+/* Managed APIs never leak. */
+static int fx_managed(struct pci_dev *pci)
+{
+	struct snd_card *card;
+	struct fx_chip *chip;
+	int err;
+
+	err = snd_devm_card_new(&pci->dev, -1, NULL, THIS_MODULE, sizeof(*chip), &card);
+	if (err < 0)
+		return err;
+	chip = devm_kzalloc(&pci->dev, sizeof(*chip), GFP_KERNEL);
+	if (!chip)
+		return -ENOMEM;
+	err = pcim_enable_device(pci);
+	if (err < 0)
+		return err;
+	err = pci_request_regions(pci, "fx");
+	if (err < 0)
+		return err;
+	err = fx_hw_init(chip);
+	if (err < 0)
+		return err;
+	return 0;
+}
+
+/* The failed allocation is not held. */
+static int fx_alloc_failed(struct fx_chip *chip)
+{
+	void *p;
+
+	p = kmalloc(32, GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	chip->buf = p;
+	return 0;
+}
+
+/* Paths correlated through the error value. */
+static int fx_correlated(struct fx_chip *chip)
+{
+	void *d;
+	int err;
+
+	d = kzalloc(16, GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	err = fx_fill(chip, d);
+	if (err)
+		kfree(d);
+	fx_log(chip);
+	if (err)
+		return err;
+	chip->buf = d;
+	return 0;
+}
+
+/* __free() scopes, hand-off with return_ptr/no_free_ptr. */
+static void *fx_scoped(struct fx_chip *chip)
+{
+	void *tmp __free(kfree) = kzalloc(64, GFP_KERNEL);
+
+	if (!tmp)
+		return NULL;
+	if (fx_fill(chip, tmp))
+		return NULL;
+	return_ptr(tmp);
+}
+
+/* Ownership handed to the card, a list, the device, or the caller. */
+static int fx_handoff(struct fx_chip *chip, struct snd_card *card, struct fx_chip **out)
+{
+	struct snd_kcontrol *kctl;
+	struct fx_chip *item;
+	int err;
+
+	kctl = snd_ctl_new1(&fx_control, chip);
+	if (!kctl)
+		return -ENOMEM;
+	err = snd_ctl_add(card, kctl);
+	if (err < 0)
+		return err;
+	item = kzalloc(sizeof(*item), GFP_KERNEL);
+	if (!item)
+		return -ENOMEM;
+	list_add(&item->node, &chip->list);
+	if (fx_hw_busy(chip))
+		return -EBUSY;
+	item = kzalloc(sizeof(*item), GFP_KERNEL);
+	if (!item)
+		return -ENOMEM;
+	*out = item;
+	if (fx_hw_busy(chip))
+		return -EBUSY;
+	return 0;
+}
+
+/* A destructor installed on the card releases the IRQ. */
+static void fx_private_free(struct snd_card *card)
+{
+	struct fx_chip *chip = card->private_data;
+
+	free_irq(chip->irq, chip);
+}
+
+static int fx_with_destructor(struct fx_chip *chip, struct snd_card *card)
+{
+	int err;
+
+	card->private_free = fx_private_free;
+	err = request_irq(chip->irq, fx_interrupt, 0, "fx", chip);
+	if (err)
+		return err;
+	err = fx_hw_init(chip);
+	if (err)
+		return err;
+	return 0;
+}
+
+/* A NULL card at the shared label holds nothing. */
+static int fx_null_label(struct device *dev)
+{
+	struct snd_card *card = NULL;
+	int err;
+
+	err = fx_prepare(dev);
+	if (err)
+		goto out;
+	err = snd_card_new(dev, -1, NULL, THIS_MODULE, 0, &card);
+	if (err < 0)
+		goto out;
+	err = snd_card_register(card);
+	if (err < 0)
+		goto out;
+	dev_set_drvdata(dev, card);
+	return 0;
+out:
+	if (card)
+		snd_card_free(card);
+	return err;
+}
+
+/* A register getter and putter are not an ownership pair. */
+static int fx_getput(struct fx_chip *chip, int idx)
+{
+	int old, change;
+
+	old = fx_reg_get(chip, idx);
+	change = old != idx;
+	if (change)
+		fx_reg_put(chip, idx, old | 1);
+	return change;
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kernlint fixture: locks left held on error paths. */
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+
+struct fx_chip {
+	struct mutex lock;
+	spinlock_t reg_lock;
+	bool shutdown;
+	int rate;
+	int busy;
+};
+
+static int fx_set_rate(struct fx_chip *chip, int rate)
+{
+	mutex_lock(&chip->lock);
+	if (chip->shutdown)
+		return -ENODEV;
+	chip->rate = rate;
+	mutex_unlock(&chip->lock);
+	return 0;
+}
+
+static int fx_trigger(struct fx_chip *chip, int cmd)
+{
+	unsigned long flags;
+	int err = 0;
+
+	spin_lock_irqsave(&chip->reg_lock, flags);
+	switch (cmd) {
+	case 1:
+		chip->busy = 1;
+		break;
+	case 2:
+		chip->busy = 0;
+		break;
+	default:
+		err = -EINVAL;
+		goto out;
+	}
+	spin_unlock_irqrestore(&chip->reg_lock, flags);
+out:
+	return err;
+}
+
+static void fx_poke(struct fx_chip *chip, int v)
+{
+	mutex_lock(&chip->lock);
+	if (v < 0)
+		return;
+	chip->rate = v;
+	mutex_unlock(&chip->lock);
+}
+
+static int fx_double(struct fx_chip *chip)
+{
+	mutex_lock(&chip->lock);
+	if (chip->busy) {
+		mutex_lock(&chip->lock);
+		chip->busy = 0;
+	}
+	mutex_unlock(&chip->lock);
+	return 0;
+}
+
+static int fx_asserted(struct fx_chip *chip)
+{
+	lockdep_assert_held(&chip->lock);
+	mutex_lock(&chip->lock);
+	chip->busy = 1;
+	mutex_unlock(&chip->lock);
+	return 0;
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kernlint fixture: references dropped correctly. */
+#include <linux/of.h>
+#include <linux/pm_runtime.h>
+
+static int fx_find_port(struct device_node *np)
+{
+	struct device_node *child;
+
+	for_each_child_of_node(np, child) {
+		if (!of_device_is_available(child)) {
+			of_node_put(child);
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+static struct device_node *fx_first_codec(struct device_node *np)
+{
+	struct device_node *child;
+
+	for_each_child_of_node(np, child) {
+		if (of_node_name_eq(child, "codec"))
+			break;
+	}
+	if (!child)
+		return NULL;
+	return child;
+}
+
+static int fx_resume_io(struct device *dev)
+{
+	int ret;
+
+	ret = pm_runtime_resume_and_get(dev);
+	if (ret < 0)
+		return ret;
+	fx_io(dev);
+	pm_runtime_put(dev);
+	return 0;
+}
+
+static int fx_resume_noidle(struct device *dev)
+{
+	int ret;
+
+	ret = pm_runtime_get_sync(dev);
+	if (ret < 0) {
+		pm_runtime_put_noidle(dev);
+		return ret;
+	}
+	fx_io(dev);
+	pm_runtime_put(dev);
+	return 0;
+}
+
+static int fx_alias(struct device *codec_dev, struct fx_priv *priv)
+{
+	int ret;
+
+	priv->codec = get_device(codec_dev);
+	ret = fx_setup(priv);
+	if (ret) {
+		put_device(codec_dev);
+		return ret;
+	}
+	return 0;
+}
+
+static int fx_gpio(struct device *dev)
+{
+	struct gpio_desc *desc;
+	int error;
+
+	desc = gpiod_get_optional(dev, "mute", GPIOD_IN);
+	error = PTR_ERR_OR_ZERO(desc);
+	if (error)
+		return error;
+	fx_use_gpio(desc);
+	gpiod_put(desc);
+	return 0;
+}

@@ -1,0 +1,65 @@
+"""The syntax layer: kernel annotations are neutralised without moving any offset."""
+
+from __future__ import annotations
+
+from kernlint.syntax import ParsedFile, prepare
+
+KERNEL_SNIPPET = """\
+static int __init fx_init(void __user *arg, void __iomem *regs)
+{
+	struct fx *f = list_first_entry(&head, struct fx, node);
+	struct fx *g __free(kfree) = kzalloc(sizeof(*g), GFP_KERNEL);
+	unsigned int v = min_t(unsigned int, a, b);
+
+	switch (v) {
+	case 1 ... 3:
+		break;
+	}
+	return 0;
+}
+"""
+
+
+def test_prepare_keeps_length_and_lines() -> None:
+    prepared = prepare(KERNEL_SNIPPET)
+    assert len(prepared.text) == len(KERNEL_SNIPPET.encode())
+    assert prepared.text.count(b"\n") == KERNEL_SNIPPET.count("\n")
+    assert b"__user" not in prepared.text and b"__iomem" not in prepared.text
+    assert any(a.name == "__free" and a.arg == "kfree" for a in prepared.annotations)
+
+
+def test_annotations_removed_from_parse_errors() -> None:
+    parsed = ParsedFile(KERNEL_SNIPPET)
+    assert parsed.error_node_count() == 0
+    [fn] = parsed.functions
+    assert fn.name == "fx_init" and fn.params == ["arg", "regs"]
+
+
+def test_plain_parse_would_fail() -> None:
+    import tree_sitter
+
+    from kernlint.syntax import C_LANGUAGE
+
+    tree = tree_sitter.Parser(C_LANGUAGE).parse(KERNEL_SNIPPET.encode())
+    assert tree.root_node.has_error
+
+
+def test_comments_and_strings_are_not_blanked() -> None:
+    text = 'static const char *s = "__user"; /* __iomem */\n'
+    assert prepare(text).text == text.encode()
+
+
+def test_incremental_update_matches_fresh_parse() -> None:
+    parsed = ParsedFile(KERNEL_SNIPPET)
+    edited = KERNEL_SNIPPET.replace("return 0;", "return v ? -EINVAL : 0;")
+    parsed.update(edited)
+    fresh = ParsedFile(edited)
+    assert str(parsed.tree.root_node) == str(fresh.tree.root_node)
+    assert [f.name for f in parsed.functions] == [f.name for f in fresh.functions]
+
+
+def test_non_ascii_columns_are_code_points() -> None:
+    text = "/* Grüße */ int x;\nint f(void) { return 0; }\n"
+    parsed = ParsedFile(text)
+    fn = parsed.functions[0]
+    assert fn.span.start_line == 1 and fn.span.start_col == 0
