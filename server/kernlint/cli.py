@@ -116,7 +116,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"kernlint: note: {n}", file=sys.stderr)
     if args.format == "text" and not args.quiet:
         total = sum(len(r.findings) for r in results)
-        per = ", ".join(f"{k} {v}" for k, v in sd["findings_by_rule"].items())  # type: ignore[union-attr]
+        by_rule = Counter(f.rule for r in results for f in r.findings)
+        per = ", ".join(f"{k} {v}" for k, v in sorted(by_rule.items()))
         print(f"kernlint: {total} finding(s) in {len(results)} file(s) "
               f"({per or 'none'}); {stats.seconds:.1f}s, {stats.cached} from cache",
               file=sys.stderr)
@@ -223,7 +224,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 Command = Callable[[argparse.Namespace], int]
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _register_optional(sub: argparse._SubParsersAction) -> None:
     """Subcommands living in their own modules (server, fixes, LLM)."""
     import importlib
 

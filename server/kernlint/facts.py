@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import tree_sitter
 
 from .cfg import CFG, build_cfg, call_name
-from .knowledge import ALL, SUCCESS_SETS, Acquire, Knowledge, N, P, Release, Z
+from .knowledge import ALL, Acquire, Knowledge, N, P, Release, Z
 from .syntax import Function, ParsedFile
 
 NONE_SET: frozenset[str] = frozenset()
@@ -256,10 +256,10 @@ class Walker:
                 if lhs is not None and rhs is not None and lhs.type == "identifier":
                     self._assigns.append((src.text_of(lhs), rhs))
             elif t == "init_declarator":
-                d = n.child_by_field_name("declarator")
+                dn = n.child_by_field_name("declarator")
                 v = n.child_by_field_name("value")
-                if d is not None and v is not None:
-                    nm = self._declared_name(d)
+                if dn is not None and v is not None:
+                    nm = self._declared_name(dn)
                     if nm:
                         self._assigns.append((nm, v))
             if t == "call_expression":
@@ -752,11 +752,6 @@ class Walker:
             t = n.type
             if t == "call_expression":
                 st = self._handle_call(st, node_id, n, bindings.get(n.id))
-            elif t in ("if_statement", "while_statement"):
-                c = n.child_by_field_name("condition")
-                if c is not None:
-                    for m in re.finditer(r"[A-Za-z_]\w*", src.text_of(c)):
-                        self.cond_idents.add(m.group(0))
             elif t == "assignment_expression":
                 lhs = n.child_by_field_name("left")
                 rhs = n.child_by_field_name("right")
@@ -776,8 +771,8 @@ class Walker:
             elif t == "update_expression":
                 arg = n.child_by_field_name("argument")
                 if arg is not None:
-                    v = norm(self.p.text_of(arg))
-                    st = self._set_fact(self._reassigned(st, node_id, v), v, None)
+                    uv = norm(self.p.text_of(arg))
+                    st = self._set_fact(self._reassigned(st, node_id, uv), uv, None)
         return st
 
     def _assign_name(self, state: State, name: str, rhs: tree_sitter.Node) -> State:
@@ -871,9 +866,9 @@ class Walker:
         """(variable, values that make the condition true), or None when unknown."""
         e = _strip(expr)
         if e.type == "unary_expression":
-            op = e.child_by_field_name("operator")
+            uop = e.child_by_field_name("operator")
             arg = e.child_by_field_name("argument")
-            if op is not None and self.p.text_of(op) == "!" and arg is not None:
+            if uop is not None and self.p.text_of(uop) == "!" and arg is not None:
                 inner = self._cond_fact(arg, temp)
                 if inner is None:
                     return None
@@ -1072,18 +1067,18 @@ class Walker:
             assert node.ast is not None
             temp = f"$c{nid}"
             st2 = self._drop_temps(self._effects(st, nid, node.ast, self._bindings(node.ast, temp)))
-            var = self._var_of(node.ast, temp)
+            svar = self._var_of(node.ast, temp)
             cases = node.data.get("cases", [])
             out = []
             assert isinstance(cases, list)
             for i, succ in enumerate(node.succ):
-                s: State | None = st2
-                if var is not None and i < len(cases) and cases[i] is not None:
+                cs: State | None = st2
+                if svar is not None and i < len(cases) and cases[i] is not None:
                     val = self._case_value(str(cases[i]))
-                    if val is not None and s is not None:
-                        s = self._restrict(s, var, val)
-                if s is not None:
-                    out.append((succ, s))
+                    if val is not None and cs is not None:
+                        cs = self._restrict(cs, svar, val)
+                if cs is not None:
+                    out.append((succ, cs))
             return out
         if kind == "iter_enter":
             return [(node.succ[0], self._iter_enter(node, st))]

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "information"
     HINT = "hint"
 
 
-class Applicability(str, Enum):
+class Applicability(StrEnum):
     """How far a fix may be trusted (after verification)."""
 
     SAFE = "safe"  # may be applied in bulk without review

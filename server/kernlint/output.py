@@ -78,7 +78,7 @@ def to_sarif(results: list[FileResult], root_uri: str | None = None) -> str:
     sarif_results = []
     for r in results:
         for f in r.findings:
-            loc = {"physicalLocation": {"artifactLocation": {"uri": r.path},
+            loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": r.path},
                                         "region": _sarif_region(f.span)}}
             if f.function:
                 loc["logicalLocations"] = [{"name": f.function, "kind": "function"}]
@@ -106,9 +106,9 @@ def to_sarif(results: list[FileResult], root_uri: str | None = None) -> str:
     }
     if root_uri:
         run["originalUriBaseIds"] = {"SRCROOT": {"uri": root_uri}}
-    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-           "runs": [run]}
-    return json.dumps(doc, indent=2)
+    sarif: dict[str, Any] = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+                             "version": "2.1.0", "runs": [run]}
+    return json.dumps(sarif, indent=2)
 
 
 def to_text(results: list[FileResult], color: bool = False, show_related: bool = True) -> str:

@@ -304,7 +304,7 @@ class ParsedFile:
         if body is None or decl is None:
             return None
         returns_pointer = False
-        fdecl = decl
+        fdecl: tree_sitter.Node | None = decl
         while fdecl is not None and fdecl.type != "function_declarator":
             if fdecl.type == "pointer_declarator":
                 returns_pointer = True

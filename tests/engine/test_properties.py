@@ -6,7 +6,6 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from kernlint.engine import Engine
 from kernlint.fixes.verify import apply_edits
 from kernlint.model import Span, TextEdit

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from kernlint.config import Config
 from kernlint.engine import Engine
 from kernlint.model import Finding

@@ -37,7 +37,6 @@ def test_annotations_removed_from_parse_errors() -> None:
 
 def test_plain_parse_would_fail() -> None:
     import tree_sitter
-
     from kernlint.syntax import C_LANGUAGE
 
     tree = tree_sitter.Parser(C_LANGUAGE).parse(KERNEL_SNIPPET.encode())

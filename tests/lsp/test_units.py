@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from lsphelpers import EXAMPLE
-
 from kernlint.lsp import fastinit
 from kernlint.lsp.analysis import Analyser
 from kernlint.lsp.documents import Change, DocumentStore, TextLines
+from lsphelpers import EXAMPLE
 
 CLIENT_SPECS = sorted(p.stem.replace("_v", "@v").replace("_", "-")
                       for p in (Path(__import__("pytest_lsp").__file__).parent / "clients").glob("*.json"))
@@ -56,10 +55,9 @@ def fastinit_units(s: str, encoding: str) -> int:
 def test_fast_initialize_matches_pygls(spec: str) -> None:
     """The answer given before pygls is loaded equals what pygls computes."""
     import pytest_lsp
+    from kernlint.lsp.server import build_server
     from lsprotocol import types as t
     from pygls.capabilities import ServerCapabilitiesBuilder
-
-    from kernlint.lsp.server import build_server
 
     caps = pytest_lsp.client_capabilities(spec)
     ls = build_server()

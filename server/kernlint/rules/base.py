@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ class FunctionContext:
         if since is not None and since in path:
             path = path[path.index(since):]
         steps: list[Related] = []
-        for a, b in zip(path, path[1:], strict=False):
+        for a, b in itertools.pairwise(path):
             node = cfg.nodes[a]
             if node.kind == "cond" and node.ast is not None and len(node.succ) == 2 \
                     and node.succ[0] != node.succ[1]:
