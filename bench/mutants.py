@@ -730,6 +730,10 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _sig(f: dict[str, Any]) -> tuple[str, str, str]:
+    return (str(f.get("rule")), str(f.get("function") or ""), str(f.get("resource") or ""))
+
+
 def _share(a: int, b: int) -> float | None:
     return round(a / b, 3) if b else None
 
@@ -802,17 +806,13 @@ def evaluate_fixes(
             target = rows[i]["matched"]
             after = regrouped.get(mut_paths[i], [])
             before = grouped.get(mut_paths[i], [])
-            gone = not any(
-                f.get("rule") == target["rule"]
-                and (f.get("resource") or "") == (target.get("resource") or "")
-                and in_function(f, m)
-                for f in after
-            )
-            sig = Counter((f.get("rule"), f.get("function"), f.get("resource")) for f in before)
-            new_after = (
-                Counter((f.get("rule"), f.get("function"), f.get("resource")) for f in after) - sig
-            )
-            ok = gone and not new_after
+            # Verified: the fixed file's findings, as (rule, function, resource),
+            # are those of the mutant minus the one that flagged it.
+            before_sig = Counter(_sig(f) for f in before)
+            before_sig[_sig(target)] -= 1
+            after_sig = Counter(_sig(f) for f in after)
+            ok = not (after_sig - before_sig)
+            per[i]["remaining"] = sorted(str(k) for k in (after_sig - before_sig))
             per[i]["verified"] = ok
             verified += ok
             orig_fn = function_text((tree / m.file).read_bytes(), m.function)

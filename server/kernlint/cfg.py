@@ -54,6 +54,23 @@ def call_name(parsed: ParsedFile, call: tree_sitter.Node) -> str:
     return ""
 
 
+def macro_args(cond: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """Arguments of a rewritten loop macro: the parts of its (a, b, c) condition."""
+    e = cond
+    while e.type == "parenthesized_expression" and e.named_children:
+        e = e.named_children[0]
+    out: list[tree_sitter.Node] = []
+    while e.type == "comma_expression":
+        left = e.child_by_field_name("left")
+        right = e.child_by_field_name("right")
+        if left is None or right is None:
+            break
+        out.append(left)
+        e = right
+    out.append(e)
+    return [a for a in out if a.type != "comment"]
+
+
 def _missing_semicolon(stmt: tree_sitter.Node) -> bool:
     last = stmt.children[-1] if stmt.children else None
     return last is not None and last.is_missing
@@ -144,6 +161,11 @@ class _Builder:
         if t == "continue_statement":
             return self.continues[-1] if self.continues else succ
         if t == "while_statement":
+            macro = self.p.loop_macro_at(node.start_byte)
+            cond_n = node.child_by_field_name("condition")
+            body_n = node.child_by_field_name("body")
+            if macro is not None and cond_n is not None and body_n is not None:
+                return self.macro_loop(macro, macro_args(cond_n), node, body_n, succ)
             head = self.new("loop_head", node)
             cond = node.child_by_field_name("condition")
             body = node.child_by_field_name("body")
@@ -281,14 +303,22 @@ class _Builder:
         return cur
 
     def macro(self, call: tree_sitter.Node, body: tree_sitter.Node, succ: int) -> int:
-        name = call_name(self.p, call)
+        args_node = call.child_by_field_name("arguments")
+        args = [a for a in args_node.named_children if a.type != "comment"] \
+            if args_node is not None else []
+        return self.macro_loop(call_name(self.p, call), args, call, body, succ)
+
+    def macro_loop(self, name: str, args: list[tree_sitter.Node], anchor: tree_sitter.Node,
+                   body: tree_sitter.Node, succ: int) -> int:
+        """A loop macro (iterator) or scoped_guard; nodes carry the macro name and arguments."""
+        call = anchor
         if name in SCOPED_GUARDS:
             leave = self.new("scope_end", body, [succ], guard_call=call)
             inner = self.stmt(body, leave)
-            return self.new("guard_enter", call, [inner], scope_end=leave)
+            return self.new("guard_enter", call, [inner], scope_end=leave, macro=name, args=args)
         # Iterator: head -> (enter -> body -> next -> head) | succ
-        head = self.new("loop_head", call, iterator=name)
-        nxt = self.new("iter_next", call, [head])
+        head = self.new("loop_head", call, iterator=name, macro=name, args=args)
+        nxt = self.new("iter_next", call, [head], macro=name, args=args)
         self.breaks_loop_depth += 1
         self.breaks.append(succ)
         self.continues.append(nxt)
@@ -296,7 +326,7 @@ class _Builder:
         self.breaks.pop()
         self.continues.pop()
         self.breaks_loop_depth -= 1
-        enter = self.new("iter_enter", call, [b])
+        enter = self.new("iter_enter", call, [b], macro=name, args=args)
         self.nodes[head].succ = [enter, succ]
         return head
 

@@ -246,6 +246,9 @@ class Walker:
                     if name and src.annotations_in(n.start_byte, n.end_byte, "__free"):
                         self.managed_vars.add(name)
             elif t in ("if_statement", "while_statement"):
+                macro = src.loop_macro_at(n.start_byte) if t == "while_statement" else None
+                if macro is not None:
+                    self.callees.add(macro)
                 c = n.child_by_field_name("condition")
                 if c is not None:
                     for m in re.finditer(r"[A-Za-z_]\w*", src.text_of(c)):
@@ -1022,7 +1025,7 @@ class Walker:
                 and len(node.succ) == 2 and node.ast is not None:
             # a reference-holding iterator ends with its loop variable NULL
             it = self.k.iterators[str(node.data["iterator"])]
-            _, args = self._call_info(node.ast)
+            _, args = self._macro(node)
             if it.var < len(args):
                 var = norm(self.p.text_of(args[it.var]))
                 return [(node.succ[0], st), (node.succ[1], self._set_fact(st, var, frozenset({Z})))]
@@ -1201,12 +1204,23 @@ class Walker:
             return f == frozenset({N, P}) and _ERRISH.match(v.split("->")[-1]) is not None
         return False
 
+    def _macro(self, node: object) -> tuple[str, list[tree_sitter.Node]]:
+        from .cfg import CNode
+
+        assert isinstance(node, CNode)
+        name = node.data.get("macro")
+        args = node.data.get("args")
+        if isinstance(name, str) and isinstance(args, list):
+            return name, args
+        assert node.ast is not None
+        return self._call_info(node.ast)
+
     def _iter_enter(self, node: object, st: State) -> State:
         from .cfg import CNode
 
         assert isinstance(node, CNode)
         assert node.ast is not None
-        name, args = self._call_info(node.ast)
+        name, args = self._macro(node)
         if args and args[0].type == "identifier":
             v = self.p.text_of(args[0])
             st = self._set_fact(self._reassigned(st, node.id, v), v, None)
@@ -1224,7 +1238,8 @@ class Walker:
         from .cfg import CNode
 
         assert isinstance(node, CNode)
-        head_ids = {r for r in st.res if r.iter_ref and r.fn == call_name(self.p, node.ast)}  # type: ignore[arg-type]
+        name, _args = self._macro(node)
+        head_ids = {r for r in st.res if r.iter_ref and r.fn == name}
         return replace(st, res=st.res - head_ids) if head_ids else st
 
     def _guard_enter(self, node: object, st: State) -> State:
@@ -1232,7 +1247,7 @@ class Walker:
 
         assert isinstance(node, CNode)
         assert node.ast is not None
-        name, args = self._call_info(node.ast)
+        name, args = self._macro(node)
         if not args:
             return st
         cls_name = self.p.text_of(args[0]).strip()

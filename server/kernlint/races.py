@@ -63,6 +63,9 @@ class RaceKnowledge:
     setup_suffixes: tuple[str, ...] = ()
     teardown_entry_fields: frozenset[str] = frozenset()
     bus_markers: tuple[str, ...] = ()
+    init_calls: frozenset[str] = frozenset()
+    entry_param_types: dict[str, str] = field(default_factory=dict)
+    atomic_param_types: frozenset[str] = frozenset()
 
 
 def _lst(v: Any) -> list[str]:
@@ -101,6 +104,9 @@ def race_knowledge() -> RaceKnowledge:
         setup_fields=frozenset(_lst(acc.get("stream_setup_fields"))),
         setup_suffixes=tuple(_lst(acc.get("stream_setup_suffixes"))),
         teardown_entry_fields=frozenset(_lst(acc.get("teardown_entry_fields"))),
+        init_calls=frozenset(_lst(acc.get("init_calls"))),
+        entry_param_types={str(k): str(v) for k, v in d.get("entry_param_types", {}).items()},
+        atomic_param_types=frozenset(_lst(d.get("atomic_param_types"))),
     )
 
 
@@ -189,6 +195,8 @@ class AccessSummary:
     allocated: frozenset[str] = frozenset()  # locals holding a fresh allocation
     stack_objects: frozenset[str] = frozenset()  # struct locals (not pointers): private
     precondition_held: bool = False  # the comment above says a lock must be held
+    indirect: list[Call] = field(default_factory=list)  # calls through a field: name = field
+    init_calls: bool = False  # calls an API that only set-up code calls (snd_ctl_add, ...)
 
 
 def _declared_name(parsed: ParsedFile, d: tree_sitter.Node | None) -> tuple[str, bool]:
@@ -436,7 +444,22 @@ def summarise_function(parsed: ParsedFile, fn: Function, facts: FunctionFacts | 
     for c in fnodes._slice(fnodes.call_starts, fnodes.calls, lo, hi):
         nm = call_name(parsed, c)
         if not nm:
+            fnode = c.child_by_field_name("function")
+            while fnode is not None and fnode.type == "parenthesized_expression" and \
+                    fnode.named_children:
+                fnode = fnode.named_children[0]
+            fld = fnode.child_by_field_name("field") if fnode is not None and \
+                fnode.type == "field_expression" else None
+            held = held_at(c.start_byte)
+            if fld is not None and held is not None:
+                args_node = c.child_by_field_name("arguments")
+                nargs = tuple("" for x in (args_node.named_children if args_node is not None
+                                            else []) if x.type != "comment")
+                s.indirect.append(Call(parsed.text_of(fld), nargs, held, c.start_point[0] - l0,
+                                       c.start_byte - f0, c.end_byte - f0, stmt_range(c)))
             continue
+        if nm in rk.init_calls:
+            s.init_calls = True
         held = held_at(c.start_byte)
         if held is None:
             continue

@@ -51,6 +51,15 @@ _RANGE_RE = re.compile(r"\.\.\.(\s*[^:\]\n;]+?)(?=\s*[:\]])")
 _CASE_OR_BRACKET_RE = re.compile(r"(\bcase\b[^:\n;]*$|\[[^\]\n]*$)")
 # Lines that are part of a preprocessor directive (blanked inside function bodies
 # only when they would split a statement; see _blank_directive_continuations).
+# Statement-position loop macros: `list_for_each_entry(pos, head, member) {`. Rewritten as
+# `while              (pos, head, member) {` (same length) so tree-sitter sees a loop; the
+# macro name is kept as an annotation for the control-flow layer.
+_LOOP_MACRO_RE = re.compile(r"(?m)^[ \t]*([A-Za-z_]\w*)[ \t]*\(")
+_LOOP_NAME_RE = re.compile(r"(?:^|_)for_each(?:_|$)|^list_for_each|^hlist_for_each|_for_each_|"
+                           r"^scoped_guard$|^scoped_cond_guard$")
+# `static DEFINE_MUTEX(x);`-style top-level macro invocations: drop the storage class so the
+# line parses as a call instead of a broken declaration.
+_STATIC_MACRO_RE = re.compile(r"(?m)^(static[ \t]+(?:const[ \t]+)?)(?=[A-Z][A-Z0-9_]*[ \t]*\()")
 _COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _STRING_RE = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'')
 
@@ -133,6 +142,26 @@ def prepare(source: str) -> Prepared:
         line_start = masked.rfind("\n", 0, m.start()) + 1
         if _CASE_OR_BRACKET_RE.search(masked[line_start : m.start()]):
             blank(m.start(), m.end())
+    for m in _STATIC_MACRO_RE.finditer(masked):
+        blank(m.start(1), m.end(1))
+    for m in _LOOP_MACRO_RE.finditer(masked):
+        name = m.group(1)
+        if not _LOOP_NAME_RE.search(name):
+            continue
+        line_start = masked.rfind("\n", 0, m.start(1)) + 1
+        prev_end = line_start - 1
+        prev_line_start = masked.rfind("\n", 0, max(prev_end, 0)) + 1
+        if masked[prev_line_start:prev_end].rstrip().endswith("\\"):
+            continue  # inside a multi-line #define
+        open_idx = m.end() - 1
+        end = _balanced_end(masked, open_idx)
+        if end < 0 or masked[end:].lstrip()[:1] in (";", ",", ")", ""):
+            continue
+        start = m.start(1)
+        chars[start : start + 5] = list("while")
+        for i in range(start + 5, start + len(name)):
+            chars[i] = " "
+        annotations.append(Annotation("__loop_macro__", name, start, end))
     return Prepared("".join(chars).encode("utf-8", "surrogatepass"), annotations)
 
 
@@ -201,6 +230,7 @@ class ParsedFile:
         self.tree = self._parser.parse(self.src)
         self.lines = LineIndex(self.original)
         self._functions: list[Function] | None = None
+        self._loop_macros: dict[int, str] | None = None
 
     def update(self, new_text: str) -> None:
         """Re-parse after an edit, reusing the old tree (tree-sitter incremental parse)."""
@@ -255,6 +285,7 @@ class ParsedFile:
         self.annotations = prepared.annotations
         self.lines = LineIndex(self.original)
         self._functions = None
+        self._loop_macros = None
 
     def text_of(self, node: tree_sitter.Node) -> str:
         return node_text(self.src, node)
@@ -348,6 +379,13 @@ class ParsedFile:
             returns_void=returns_void,
             annotations=anns,
         )
+
+    def loop_macro_at(self, start: int) -> str | None:
+        """The loop macro (list_for_each_entry, scoped_guard, ...) rewritten at this offset."""
+        if self._loop_macros is None:
+            self._loop_macros = {a.start: a.arg for a in self.annotations
+                                 if a.name == "__loop_macro__"}
+        return self._loop_macros.get(start)
 
     def annotations_in(self, start: int, end: int, name: str) -> list[Annotation]:
         return [a for a in self.annotations if a.name == name and start <= a.start < end]

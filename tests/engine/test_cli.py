@@ -162,3 +162,10 @@ def test_rules_and_docs() -> None:
     assert "**What.**" in cp.stdout and "**Fix safety.**" in cp.stdout
     cp = run("rules", "KX999")
     assert cp.returncode == 2 and "unknown rule" in cp.stderr
+
+
+def test_rules_doc_is_generated_from_docstrings() -> None:
+    cp = run("rules", "--markdown")
+    assert cp.returncode == 0
+    assert (REPO / "docs" / "rules.md").read_text() == cp.stdout, \
+        "docs/rules.md is stale: run `make rules-doc`"

@@ -158,3 +158,15 @@ async def test_malformed_requests_get_errors(client: Session) -> None:
         content_changes=[t.TextDocumentContentChangeWholeDocument(text="int x;")]))
     uri = client.open_doc("snd_demo.c")
     assert len(await client.diagnostics(uri, 1)) == 3
+
+
+@pytest.mark.files({"a.c": EXAMPLE.read_text()})
+async def test_check_workspace_uses_the_clients_token(client: Session) -> None:
+    client.client.progress_reports["client-token"] = []  # as if the client made it
+    result = await client.client.workspace_execute_command_async(t.ExecuteCommandParams(
+        command="kernlint.checkWorkspace", arguments=[], work_done_token="client-token"))
+    assert result == {"files": 2, "findings": 6, "cancelled": False}
+    assert list(client.client.progress_reports) == ["client-token"]
+    values = client.client.progress_reports["client-token"]
+    assert isinstance(values[0], t.WorkDoneProgressBegin)
+    assert isinstance(values[-1], t.WorkDoneProgressEnd)

@@ -23,6 +23,8 @@ FIX_ID = "refcount.loop-exit"
 
 
 def _loop_body(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    if node.type == "while_statement":  # loop macro rewritten by the syntax layer
+        return node.child_by_field_name("body")
     stmt = node.parent
     if stmt is None or stmt.type != "expression_statement":
         return None

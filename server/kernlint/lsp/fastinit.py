@@ -31,6 +31,7 @@ CMD_SHOW_RULE_DOC = "kernlint.showRuleDoc"
 COMMANDS = [CMD_SHOW_RULE_DOC, CMD_RECHECK_FILE, CMD_CHECK_WORKSPACE]
 ENCODINGS = ("utf-8", "utf-16", "utf-32")
 
+MAX_INITIALIZE_BYTES = 64 << 20
 _LENGTH = re.compile(rb"^Content-Length: *(\d+)\s*$", re.I)
 
 
@@ -72,8 +73,8 @@ def read_message(stream: BinaryIO) -> tuple[bytes, dict[str, Any] | None]:
             length = int(m.group(1))
         elif not line.strip():
             break
-    if length is None:
-        return bytes(raw), None
+    if length is None or length > MAX_INITIALIZE_BYTES:
+        return bytes(raw), None  # not ours to judge: pygls gets the bytes as they came
     body = stream.read(length)
     raw += body
     try:
