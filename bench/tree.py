@@ -97,7 +97,7 @@ def run_cocci(tree: Path, subdir: str, script_rel: str, jobs: int, timeout: int)
         "findings": len(findings),
         "findings_by_kind": dict(kinds),
         "files_with_findings": len({f["path"] for f in findings}),
-        "samples": findings[:10],
+        "all": findings,
         "run": res.summary(),
     }
 
@@ -141,6 +141,16 @@ def run_kernlint(
         return out
     summ = kbench.summarize_report(doc)
     summ["top_files"] = [(_rel(p, target), n) for p, n in summ["top_files"]]
+    out["findings_compact"] = [
+        {
+            "rule": f.get("rule"),
+            "path": _rel(str(f.get("path")), target.parent),
+            "line": f.get("line"),
+            "function": f.get("function"),
+            "resource": f.get("resource"),
+        }
+        for f in doc["findings"]
+    ]
     out["summary"] = summ
     files = summ.get("files_checked") or 0
     out["files_per_s"] = round(files / res.wall_s, 1) if res.wall_s > 0 else None
@@ -224,12 +234,56 @@ def render(result: dict[str, Any]) -> str:
         )
     if result.get("coccinelle"):
         lines.append(f"  {'total':<34} {total_t:>8.1f} s  findings {total_n:>4}")
+    ov = result.get("overlap")
+    if ov:
+        lines.append(
+            f"  Coccinelle findings also reported by kernlint (same file, +-{ov['window']} lines): "
+            f"{ov['also_found_by_kernlint']} of {ov['cocci_findings']}"
+        )
     ratio = result.get("ratios") or {}
     if ratio:
         lines.append("")
         for k, v in ratio.items():
             lines.append(f"{k}: {v}")
     return "\n".join(lines)
+
+
+_LINE_REF_RE = re.compile(r"\bline (\d+)")
+
+
+def cocci_overlap(
+    cocci: list[dict[str, Any]], kl: list[dict[str, Any]], window: int = 5
+) -> dict[str, Any]:
+    """Coccinelle findings that kernlint also reports near the same place.
+
+    A Coccinelle finding is matched by a kernlint finding in the same file
+    whose line is within ``window`` lines of the reported line or of a line
+    the message names ("preceding lock on line 41")."""
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    for f in kl:
+        by_path.setdefault(str(f["path"]), []).append(f)
+    rows: list[dict[str, Any]] = []
+    for c in cocci:
+        for f in c.get("all", []):
+            lines = [f["line"], *(int(x) for x in _LINE_REF_RE.findall(f["message"]))]
+            near = [
+                k
+                for k in by_path.get(f["path"], [])
+                if any(abs(int(k.get("line") or 0) - ln) <= window for ln in lines)
+            ]
+            rows.append(
+                {
+                    "script": c["script"],
+                    **f,
+                    "kernlint": [f"{k['rule']}:{k['line']}" for k in near],
+                }
+            )
+    return {
+        "window": window,
+        "cocci_findings": len(rows),
+        "also_found_by_kernlint": sum(bool(r["kernlint"]) for r in rows),
+        "rows": rows,
+    }
 
 
 def compute_ratios(result: dict[str, Any]) -> dict[str, float]:
@@ -298,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     result["ratios"] = compute_ratios(result)
+    cold = next((r for r in result["kernlint"] if "findings_compact" in r), None)
+    if cold is not None and result["coccinelle"]:
+        result["overlap"] = cocci_overlap(result["coccinelle"], cold["findings_compact"])
     path = kbench.write_result("tree", result, args.out_dir)
     print(render(result))
     print(f"\nwritten {path}")

@@ -258,3 +258,22 @@ out:
     assert 8 in d.exit_lines and 13 in d.exit_lines
     (g,) = [m for m in ms if m.kind == "goto"]
     assert g.replacement == "return ret;"
+
+
+def test_cocci_overlap() -> None:
+    cocci = [
+        {
+            "script": "locks/mini_lock.cocci",
+            "all": [
+                {"path": "sound/a.c", "line": 80, "message": "preceding lock on line 41"},
+                {"path": "sound/b.c", "line": 10, "message": "ERROR: reference preceded by free"},
+            ],
+        }
+    ]
+    kl = [
+        {"rule": "KL201", "path": "sound/a.c", "line": 44},
+        {"rule": "KL101", "path": "sound/b.c", "line": 30},
+    ]
+    ov = tree_bench.cocci_overlap(cocci, kl)
+    assert ov["cocci_findings"] == 2 and ov["also_found_by_kernlint"] == 1
+    assert ov["rows"][0]["kernlint"] == ["KL201:44"]

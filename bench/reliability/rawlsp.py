@@ -62,6 +62,7 @@ class RawClient:
         self.inbox = Inbox()
         self._next = 0
         self._wlock = threading.Lock()
+        self.writes = 0  # writes from our side (one hostile message each), replies excluded
         self.stderr = bytearray()
         self.raw_out = bytearray()  # everything the server wrote (for key-leak checks)
         threading.Thread(target=self._read, daemon=True).start()
@@ -104,7 +105,7 @@ class RawClient:
 
     def _dispatch(self, msg: dict[str, Any]) -> None:
         if "method" in msg and "id" in msg:  # a request from the server
-            self.send({"id": msg["id"], "result": None})
+            self.write(frame(encode({"id": msg["id"], "result": None})), count=False)
             with self.inbox.cond:
                 self.inbox.notifications.append(msg)
                 self.inbox.cond.notify_all()
@@ -118,9 +119,11 @@ class RawClient:
                 self.inbox.responses[msg["id"]] = msg
             self.inbox.cond.notify_all()
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, count: bool = True) -> None:
         assert self.proc.stdin is not None
         with self._wlock:
+            if count:
+                self.writes += 1
             try:
                 self.proc.stdin.write(data)
                 self.proc.stdin.flush()

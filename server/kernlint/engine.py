@@ -59,6 +59,7 @@ class FunctionCache:
     summaries: dict[str, Summary | None] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
+    ownership: dict[object, object] = field(default_factory=dict)  # ownership.py memo
     # file-rule per-function summaries (races.AccessSummary), keyed by helper-summary
     # fingerprint, then function text hash; entries are position independent
     file_rule_summaries: OrderedDict[str, dict[str, object]] = field(default_factory=OrderedDict)
@@ -125,7 +126,7 @@ class Engine:
         fn_rules = [r for r in self.rules if r.scope == "function"]
         file_rules = [r for r in self.rules if r.scope == "file"]
         need_facts = keep_facts or bool(file_rules)
-        self._managed = managed_releases(parsed, self.knowledge)
+        self._managed = self._managed_releases(parsed, cache)
         # Pass 1: static helpers, to learn what they do to their arguments.
         pass1: dict[int, FunctionFacts] = {}
         summaries: dict[str, Summary] = {}
@@ -147,13 +148,21 @@ class Engine:
         summ_fp = hashlib.sha1(repr(sorted((k, repr(v)) for k, v in summaries.items()))
                                .encode()).hexdigest()[:12]
         all_facts: list[FunctionFacts] = []
+        access: dict[str, object] | None = None
+        if cache is not None and file_rules:
+            access = cache.summaries_for(f"{summ_fp}:{self._fingerprint}")
         for i, fn in enumerate(functions):
             key = f"{fn.text_hash}:{summ_fp}:{self._fingerprint}"
             cached = cache.get(key) if cache is not None else None
+            # File rules read per-function summaries; facts are needed only where none is cached.
+            want_facts = keep_facts or (bool(file_rules) and
+                                        (access is None or fn.text_hash not in access))
             if cached is not None:
                 dline, dbyte = fn.span.start_line, fn.node.start_byte
                 result.findings.extend(_shift(f, dline, dbyte) for f in cached.findings)
-                if not need_facts:
+                if not want_facts:
+                    if file_rules:
+                        all_facts.append(FunctionFacts(fn, None))
                     continue
             facts = pass1.get(i)
             if facts is None or (facts.callees & summaries.keys()):
@@ -171,8 +180,8 @@ class Engine:
                 cache.put(key, _Cached([_shift(f, -dline, -dbyte) for f in findings], None))
         if file_rules:
             extra: dict[str, object] = {}
-            if cache is not None:
-                extra["access_summaries"] = cache.summaries_for(f"{summ_fp}:{self._fingerprint}")
+            if access is not None:
+                extra["access_summaries"] = access
             fctx = FileContext(parsed, all_facts, self.knowledge, extra)
             for rule in file_rules:
                 try:
@@ -184,6 +193,9 @@ class Engine:
         return Analysis(parsed, result, all_facts)
 
     # ---- internals ----
+    def _managed_releases(self, parsed: ParsedFile, cache: FunctionCache | None) -> frozenset[str]:
+        return managed_releases(parsed, self.knowledge, cache.ownership if cache else None)
+
     def _function_facts(self, parsed: ParsedFile, fn: Function, summaries: dict[str, Summary],
                         result: FileResult, force: bool = False) -> FunctionFacts:
         try:

@@ -623,7 +623,11 @@ class Walker:
             if parent and parent not in names:
                 names.add(parent)
                 todo.append(parent)
-        keep = frozenset(r for r in state.res if not (r.names & names))
+        # ... and whatever is stored in the fields of an object that is handed off.
+        bases = {n for n in names if re.fullmatch(r"[A-Za-z_]\w*", n)}
+        keep = frozenset(r for r in state.res if not (r.names & names) and
+                         not any(("->" in n or "." in n) and base_name(n) in bases
+                                 for n in r.names))
         if keep == state.res:
             return state
         if self._cur_in_loop:
@@ -960,8 +964,9 @@ class Walker:
         return facts
 
     def _lockdep_asserts(self) -> list[tuple[int, str, str]]:
+        """Unconditional assertions only: statements directly in the function body."""
         out = []
-        stack = [self.fn.body]
+        stack = [c for c in self.fn.body.named_children if c.type == "expression_statement"]
         while stack:
             n = stack.pop()
             stack.extend(n.named_children)

@@ -197,6 +197,7 @@ class AccessSummary:
     precondition_held: bool = False  # the comment above says a lock must be held
     indirect: list[Call] = field(default_factory=list)  # calls through a field: name = field
     init_calls: bool = False  # calls an API that only set-up code calls (snd_ctl_add, ...)
+    entry_locks: frozenset[str] = frozenset()  # released here but taken by the caller
 
 
 def _declared_name(parsed: ParsedFile, d: tree_sitter.Node | None) -> tuple[str, bool]:
@@ -343,6 +344,7 @@ def summarise_function(parsed: ParsedFile, fn: Function, facts: FunctionFacts | 
         s.lock_classes = dict(facts.lock_classes)
         for n in facts.entry_locks:
             s.lock_classes.setdefault(n, "entry")
+        s.entry_locks = frozenset(facts.entry_locks)
 
     def held_at(byte: int) -> tuple[str, ...] | None:
         if not iv:
@@ -536,6 +538,12 @@ class FnInfo:
     inherited_atomic: bool = False
     init_like: bool = False  # probe/init/teardown, or only called from such functions
     address_taken: bool = False
+    # Address taken, not a known entry point, and not every way it is called is visible in
+    # the file (a driver-private ops table called from another file): callers may hold locks.
+    unknown_ctx: bool = False
+    indirect_sites: list[tuple[FnInfo, Call]] = field(default_factory=list)
+    trigger_ctx: bool = False  # a PCM .trigger callback, or only called from one
+    dead: bool = False  # inside `#if 0`
     stream_setup: bool = False  # a PCM set-up callback (its stream's data path is stopped)
 
     @property
@@ -555,6 +563,7 @@ class Guard:
     total: int
     guarded_fns: int = 0
     total_fns: int = 0
+    other_locks: frozenset[str] = frozenset()  # other locks held at accesses in other functions
 
 
 @dataclass
@@ -722,8 +731,34 @@ def _initializers(parsed: ParsedFile, names: set[str]) -> list[tuple[str, str, s
     return out
 
 
+def _in_if0(parsed: ParsedFile, fn: Function) -> bool:
+    p = fn.node.parent
+    while p is not None:
+        if p.type in ("preproc_if", "preproc_elif"):
+            c = p.child_by_field_name("condition")
+            if c is not None and parsed.text_of(c).strip() in ("0", "(0)"):
+                return True
+        p = p.parent
+    return False
+
+
+def _positional_initializers(parsed: ParsedFile, names: set[str]) -> list[str]:
+    """Functions stored without a designator: `{ 0x08, demo_notify_sync }`."""
+    q = _Q_POSITIONAL
+    out = []
+    for n in tree_sitter.QueryCursor(q).captures(parsed.tree.root_node).get("v", []):
+        t = parsed.text_of(n)
+        if t in names:
+            out.append(t)
+    return out
+
+
+_Q_POSITIONAL = tree_sitter.Query(C_LANGUAGE, "(initializer_list (identifier) @v)")
+
+
 def _name_words(name: str) -> list[str]:
-    return [w for w in name.lower().split("_") if w]
+    # trailing digits are not part of the word: snd_ctl_new1 -> new
+    return [w.rstrip("0123456789") for w in name.lower().split("_") if w.rstrip("0123456789")]
 
 
 def _init_like_name(rk: RaceKnowledge, name: str) -> bool:
@@ -756,20 +791,25 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
             if summaries is not None:
                 summaries[key] = s
         info = FnInfo(fn, s)
+        info.dead = _in_if0(parsed, fn)
         fns.setdefault(fn.name, info)
         order.append(info)
     rf = RaceFile(parsed, k, rk, structs, fns, order)
     rf.sleepy_bus = any(m in parsed.text for m in rk.bus_markers)
     # ---- address-taken functions (used as values, not only called) ----
-    masked = _mask(parsed.text)
-    value_uses = Counter(re.findall(r"\b([A-Za-z_]\w*)\b(?!\s*\()", masked))
+    masked = re.sub(r"\bEXPORT_SYMBOL\w*\s*\([^)]*\)", "", _mask(parsed.text))
+    value_uses = Counter(re.findall(r"(?<![\w.>])([A-Za-z_]\w*)\b(?!\s*\()", masked))
     for info in order:
         info.address_taken = value_uses.get(info.fn.name, 0) > 0
     # ---- entry points and atomic callbacks ----
     names = set(fns)
+    stored: dict[str, set[str]] = defaultdict(set)  # function -> fields it is stored in
+    explained: Counter[str] = Counter()  # value uses accounted for by a known storage
     nonatomic = re.search(r"\bnonatomic\s*=\s*(?:true|1)\b", parsed.text) is not None
     for fname, typ, fld in _initializers(parsed, names):
         info = fns[fname]
+        stored[fname].add(fld)
+        explained[fname] += 1
         allowed = rk.entry_fields.get(typ)
         if allowed is None and (typ.endswith("_ops") or typ.endswith("_operations")):
             allowed = rk.entry_fields.get("*")
@@ -777,6 +817,8 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
             info.entry_of.append(f"{typ or '?'}.{fld}")
         if fld in rk.atomic_fields.get(typ, frozenset()) and not nonatomic:
             info.atomic_kind = info.atomic_kind or f"{typ}.{fld} callback"
+    positional = Counter(_positional_initializers(parsed, names))
+    explained.update(positional)
     for info in order:
         for c in info.summary.calls:
             cb = rk.callbacks.get(c.name)
@@ -790,11 +832,51 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
         for a in info.summary.accesses:
             if a.kind == "w" and a.rhs in fns:
                 last = re.split(r"->|\.", a.path)[-1]
+                stored[a.rhs].add(last)
+                explained[a.rhs] += 1
                 kind = rk.atomic_members.get(last)
                 if kind:
                     tgt = fns[a.rhs]
                     tgt.entry_of.append(kind)
                     tgt.atomic_kind = tgt.atomic_kind or kind
+    # Callbacks recognised by their first parameter (`struct work_struct *`,
+    # `struct snd_kcontrol *`, ...) when stored through a macro or a table.
+    for info in order:
+        if info.entry_of or not info.address_taken or not info.fn.params:
+            continue
+        t = info.summary.types.get(info.fn.params[0], "")
+        kind = rk.entry_param_types.get(t)
+        if kind:
+            info.entry_of.append(kind)
+            if t in rk.atomic_param_types:
+                info.atomic_kind = info.atomic_kind or kind
+    # ---- calls through function pointers (`ops->f(x)`, `tbl->func(m)`) ----
+    by_field: dict[str, list[tuple[FnInfo, Call]]] = defaultdict(list)
+    by_arity: dict[int, list[tuple[FnInfo, Call]]] = defaultdict(list)
+    for info in order:
+        for c in info.summary.indirect:
+            by_field[c.name].append((info, c))
+            by_arity[len(c.args)].append((info, c))
+    for info in order:
+        name = info.fn.name
+        if info.entry_of or not info.address_taken or not info.fn.is_static:
+            continue
+        if value_uses.get(name, 0) > explained.get(name, 0):
+            info.unknown_ctx = True  # passed to an API we do not know, compared, ...
+            continue
+        sites: list[tuple[FnInfo, Call]] = []
+        for fld in sorted(stored.get(name, ())):
+            got = by_field.get(fld)
+            if not got:
+                info.unknown_ctx = True  # called through this field from another file
+                break
+            sites += got
+        if positional.get(name):
+            got = by_arity.get(len(info.fn.params))
+            if not got:
+                info.unknown_ctx = True
+            sites += got or []
+        info.indirect_sites = [] if info.unknown_ctx else sites
     # ---- call graph ----
     callers: dict[str, list[tuple[FnInfo, Call]]] = defaultdict(list)
     for info in order:
@@ -803,34 +885,44 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
                 callers[c.name].append((info, c))
     rf.callers = dict(callers)
     for info in order:
-        info.init_like = _init_like_name(rk, info.fn.name) and not info.entry_of
+        info.init_like = (_init_like_name(rk, info.fn.name) or info.summary.init_calls) and \
+            not info.entry_of
         info.stream_setup = info.fn.name.endswith(rk.setup_suffixes) or any(
             e in rk.setup_fields for e in info.entry_of)
-    for _round in range(4):
+        info.trigger_ctx = any(e.endswith("_ops.trigger") for e in info.entry_of)
+    for _round in range(6):
         changed = False
         for info in order:
             fn = info.fn
-            sites = callers.get(fn.name, [])
-            if not fn.is_static or info.address_taken or info.entry_of or not sites:
+            sites = callers.get(fn.name, []) + info.indirect_sites
+            if not fn.is_static or info.entry_of or not sites:
+                continue
+            if info.address_taken and info.unknown_ctx:
                 continue
             if any(ci is info for ci, _c in sites):
                 continue
             inh: frozenset[str] | None = None
             atomic = True
             live = [(ci, c) for ci, c in sites if not ci.init_like]
-            for ci, c in live or sites:
+            init_only = not live
+            known = [(ci, c) for ci, c in live if not ci.unknown_ctx]
+            unknown = bool(live) and not known
+            for ci, c in known or live or sites:
                 keys = rf.held_keys(ci, c.held)
                 inh = keys if inh is None else inh & keys
                 site_atomic = ci.inherited_atomic or bool(ci.atomic_kind) or any(
                     rf.is_atomic_class(rf.lock_class(ci, h)) for h in c.held)
                 atomic = atomic and site_atomic
             inh = inh or frozenset()
-            init_only = all(ci.init_like for ci, _c in sites)
+            trig = bool(known) and all(ci.trigger_ctx for ci, _c in known)
             if inh != info.inherited or atomic != info.inherited_atomic or \
-                    (init_only and not info.init_like):
+                    (init_only and not info.init_like) or (unknown and not info.unknown_ctx) or \
+                    (trig and not info.trigger_ctx):
                 info.inherited = inh
                 info.inherited_atomic = atomic
                 info.init_like = info.init_like or init_only
+                info.unknown_ctx = info.unknown_ctx or unknown
+                info.trigger_ctx = info.trigger_ctx or trig
                 changed = True
         if not changed:
             break
@@ -842,9 +934,10 @@ def access_key(rf: RaceFile, info: FnInfo, a: Access) -> str:
     return rf.resolve(info, a.expr)
 
 
-def candidate(rf: RaceFile, info: FnInfo, a: Access) -> bool:
-    """Is this access one that can race (shared object, concurrent context)?"""
-    if info.init_like or not info.summary.analysed:
+def candidate(rf: RaceFile, info: FnInfo, a: Access, evidence: bool = False) -> bool:
+    """Is this access one that can race (shared object, concurrent context)? With
+    `evidence`, accesses in init-like functions count (a guarded access as lock evidence)."""
+    if (info.init_like and not evidence) or not info.summary.analysed or info.dead:
         return False
     if a.base in info.summary.allocated or info.summary.precondition_held:
         return False
@@ -861,7 +954,10 @@ def _infer_guards(rf: RaceFile) -> None:
     by_key: dict[str, list[tuple[FnInfo, Access]]] = defaultdict(list)
     for info in rf.order:
         for a in info.summary.accesses:
-            if not candidate(rf, info, a):
+            # A lock taken on purpose in set-up / teardown (a disconnect that clears the
+            # state under the lock) is evidence too; unguarded accesses there are not.
+            is_guarded = bool(rf.held_keys(info, a.held))
+            if not candidate(rf, info, a, evidence=is_guarded):
                 continue
             key = access_key(rf, info, a)
             if key.startswith("?"):
@@ -869,6 +965,8 @@ def _infer_guards(rf: RaceFile) -> None:
             ft = rf.field_type(key)
             if ft in rf.rk.self_sync_types:
                 continue
+            if info.unknown_ctx and not rf.held_keys(info, a.held):
+                continue  # its callers may hold the lock: no vote either way
             by_key[key].append((info, a))
     key_cls: dict[str, str] = {}
     for info in rf.order:
@@ -895,25 +993,44 @@ def _infer_guards(rf: RaceFile) -> None:
         cls = key_cls.get(lock) or cls or rf.class_from_type(lock)
         if cls in ("rcu", "irq-disabled", "preempt-disabled"):
             continue
+        others: Counter[str] = Counter()
+        for lk in counts:
+            if lk != lock:
+                others[lk] = len({i.fn.name for i, a in accs if lk in rf.held_keys(i, a.held)})
         rf.guards[key] = Guard(lock, cls or "lock", guarded, len(accs),
                                len({i.fn.name for i, _a in guarded}),
                                len({i.fn.name for i, a in accs if a.kind != "r"} |
-                                   {i.fn.name for i, _a in guarded}))
+                                   {i.fn.name for i, _a in guarded}),
+                               frozenset(lk for lk, n in others.items() if n >= 2))
 
 
-def racing(rf: RaceFile, info: FnInfo, g: Guard) -> bool:
+def racing(rf: RaceFile, info: FnInfo, g: Guard, a: Access | None = None) -> bool:
     """Can an unguarded access in info race with the accesses under g?"""
-    return not (info.stream_setup and rf.is_atomic_class(g.cls))
+    if a is not None and g.other_locks & rf.held_keys(info, a.held):
+        # Written under a second lock that other functions also hold around this field
+        # (written under both, read under either): a protocol we cannot judge.
+        return False
+    if info.unknown_ctx:
+        return False  # called through a pointer from elsewhere: its callers may hold g
+    if info.stream_setup and rf.is_atomic_class(g.cls):
+        return False
+    # A PCM .trigger runs under the stream lock, serialised by the PCM core with the
+    # stream's other callbacks; a sleeping lock cannot be taken there at all.
+    return not (info.trigger_ctx and not rf.is_atomic_class(g.cls))
 
 
-def guard_of(rf: RaceFile, key: str, min_fns: int = 2) -> Guard | None:
+MIN_GUARDED_FNS = 3
+MIN_GUARDED_RATIO = 0.75
+
+
+def guard_of(rf: RaceFile, key: str, min_fns: int = MIN_GUARDED_FNS) -> Guard | None:
     g = rf.guards.get(key)
     if g is None:
         return None
     n = len(g.guarded)
     # Most functions that touch the field hold the lock (a ratio over functions, so one
     # function with many unguarded accesses does not outvote the rest).
-    if n < 2 or g.guarded_fns / g.total_fns < 0.66 or n == g.total:
+    if n < 2 or g.guarded_fns / g.total_fns < MIN_GUARDED_RATIO or n == g.total:
         return None
     if not any(a.kind in ("w", "rw") for _i, a in g.guarded):
         return None
@@ -969,7 +1086,7 @@ def checks_then_acts(rf: RaceFile) -> list[tuple[FnInfo, Access, Access, Guard, 
                 continue
             key = access_key(rf, info, t)
             g = guard_of(rf, key)
-            if g is None or g.lock in rf.held_keys(info, t.held) or not racing(rf, info, g):
+            if g is None or g.lock in rf.held_keys(info, t.held) or not racing(rf, info, g, t):
                 continue
             lo, hi, _line = t.if_span
             for a in accs:

@@ -10,6 +10,7 @@ a function) where later layers need it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -39,13 +40,15 @@ _CALLED = (
     "__counted_by __alloc_size __assume_aligned __guarded_by __pt_guarded_by __diag_push"
 ).split()
 
-_BARE_RE = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _BARE) + r")\b")
-_CALLED_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in _CALLED) + r")\s*\(")
+_BARE_SET = frozenset(_BARE)
+_CALLED_SET = frozenset(_CALLED)
+# One pass finds every annotation candidate: words starting with `__` and the few others.
+_ANN_RE = re.compile(r"\b(__\w+|____\w+|noinline|notrace|asmlinkage)\b(\s*\()?")
 # `struct foo` (optionally with stars) passed as a whole macro argument, e.g.
 # container_of(p, struct foo, node) or list_first_entry(h, struct foo, list).
-_TYPE_ARG_RE = re.compile(r"(?<=[(,])(\s*)(struct|union|enum)(\s+\w+\s*\**\s*)(?=[,)])")
+_TYPE_ARG_RE = re.compile(r"[(,](\s*)(struct|union|enum)(\s+\w+\s*\**\s*)(?=[,)])")
 # Multi-word primitive types as macro arguments: min_t(unsigned int, a, b).
-_PRIM_ARG_RE = re.compile(r"(?<=[(,])(\s*)(unsigned|signed)(\s+(?:int|long|short|char)\b)(?=[\s,)*])")
+_PRIM_ARG_RE = re.compile(r"[(,](\s*)(unsigned|signed)(\s+(?:int|long|short|char)\b)(?=[\s,)*])")
 # GNU ranges: `case 1 ... 3:` and `[0 ... 7] = x`.
 _RANGE_RE = re.compile(r"\.\.\.(\s*[^:\]\n;]+?)(?=\s*[:\]])")
 _CASE_OR_BRACKET_RE = re.compile(r"(\bcase\b[^:\n;]*$|\[[^\]\n]*$)")
@@ -78,14 +81,17 @@ class Prepared:
     annotations: list[Annotation] = field(default_factory=list)
 
 
+def _spaces_like(text: str) -> str:
+    """Spaces of the same length, newlines kept."""
+    if "\n" not in text:
+        return " " * len(text)
+    return "\n".join(" " * len(part) for part in text.split("\n"))
+
+
 def _mask(source: str) -> str:
     """Comments and string literals replaced by spaces (same length), so regexes skip them."""
-
-    def blank(m: re.Match[str]) -> str:
-        return re.sub(r"[^\n]", " ", m.group(0))
-
-    masked = _COMMENT_RE.sub(blank, source)
-    return _STRING_RE.sub(blank, masked)
+    masked = _COMMENT_RE.sub(lambda m: _spaces_like(m.group(0)), source)
+    return _STRING_RE.sub(lambda m: _spaces_like(m.group(0)), masked)
 
 
 def _balanced_end(text: str, open_idx: int) -> int:
@@ -108,24 +114,24 @@ def prepare(source: str) -> Prepared:
     Non-ASCII characters are never blanked, so byte offsets are kept as well.
     """
     masked = _mask(source)
-    chars = list(source)
+    edits: list[tuple[int, int, str | None]] = []  # (start, end, replacement or None: blank)
     annotations: list[Annotation] = []
 
     def blank(start: int, end: int) -> None:
-        for i in range(start, end):
-            if chars[i] not in "\n\r":
-                chars[i] = " "
+        edits.append((start, end, None))
 
-    for m in _BARE_RE.finditer(masked):
-        blank(m.start(), m.end())
-    for m in _CALLED_RE.finditer(masked):
-        open_idx = m.end() - 1
-        end = _balanced_end(masked, open_idx)
-        if end < 0:
-            continue
-        arg = re.sub(r"\s+", "", masked[open_idx + 1 : end - 1])
-        annotations.append(Annotation(m.group(1), arg, m.start(), end))
-        blank(m.start(), end)
+    for m in _ANN_RE.finditer(masked):
+        word = m.group(1)
+        if word in _CALLED_SET and m.group(2):
+            open_idx = m.end() - 1
+            end = _balanced_end(masked, open_idx)
+            if end < 0:
+                continue
+            arg = re.sub(r"\s+", "", masked[open_idx + 1 : end - 1])
+            annotations.append(Annotation(word, arg, m.start(), end))
+            blank(m.start(), end)
+        elif word in _BARE_SET:
+            blank(m.start(1), m.end(1))
     for m in _TYPE_ARG_RE.finditer(masked):
         # A cast `(struct foo *)p` is followed by an operand; a macro argument is not.
         after = masked[m.end() : m.end() + 40].lstrip()
@@ -158,11 +164,29 @@ def prepare(source: str) -> Prepared:
         if end < 0 or masked[end:].lstrip()[:1] in (";", ",", ")", ""):
             continue
         start = m.start(1)
-        chars[start : start + 5] = list("while")
-        for i in range(start + 5, start + len(name)):
-            chars[i] = " "
+        edits.append((start, start + len(name), "while" + " " * (len(name) - 5)))
         annotations.append(Annotation("__loop_macro__", name, start, end))
-    return Prepared("".join(chars).encode("utf-8", "surrogatepass"), annotations)
+    annotations.sort(key=lambda x: x.start)
+    return Prepared(_apply(source, edits).encode("utf-8", "surrogatepass"), annotations)
+
+
+def _apply(source: str, edits: list[tuple[int, int, str | None]]) -> str:
+    if not edits:
+        return source
+    edits.sort()
+    out: list[str] = []
+    pos = 0
+    for start, end, repl in edits:
+        if start < pos:  # overlapping (a blanked annotation inside another): keep the first
+            if end <= pos:
+                continue
+            start = pos
+        out.append(source[pos:start])
+        seg = source[start:end]
+        out.append(_spaces_like(seg) if repl is None else repl)
+        pos = end
+    out.append(source[pos:])
+    return "".join(out)
 
 
 @dataclass
@@ -188,9 +212,8 @@ class LineIndex:
 
     def __init__(self, src: bytes) -> None:
         self.src = src
-        self.starts = [0]
-        for m in re.finditer(b"\n", src):
-            self.starts.append(m.end())
+        self.ascii = src.isascii()
+        self.starts = [0, *itertools.accumulate(len(line) + 1 for line in src.split(b"\n")[:-1])]
 
     def position(self, byte: int) -> tuple[int, int]:
         import bisect
@@ -208,12 +231,85 @@ class LineIndex:
     def node_span(self, node: tree_sitter.Node) -> Span:
         sl, sc = node.start_point
         el, ec = node.end_point
-        if self.src.isascii():
+        if self.ascii:
             return Span(sl, sc, el, ec, node.start_byte, node.end_byte)
         return self.span(node.start_byte, node.end_byte)
 
     def line_start(self, line: int) -> int:
         return self.starts[line] if line < len(self.starts) else len(self.src)
+
+
+_SAFE_EDIT_RE = re.compile(r"[A-Za-z0-9_ \t]*")
+
+
+def _common_prefix(a: str, b: str) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # largest n with a[:n] == b[:n]
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    lo, hi = 0, min(len(a), len(b)) - limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid:] == b[len(b) - mid:]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def prepare_incremental(old: str, old_prep: Prepared, new: str) -> Prepared | None:
+    """Re-prepare only the edited line when the edit is plain typing (identifier characters and
+    blanks on one line, ASCII text). The two lines around it must come out exactly as before,
+    otherwise the caller falls back to a full prepare()."""
+    if len(old) != len(old_prep.text) or not new.isascii() or not old.isascii():
+        return None
+    a = _common_prefix(old, new)
+    suf = _common_suffix(old, new, a)
+    old_mid, new_mid = old[a:len(old) - suf], new[a:len(new) - suf]
+    if not _SAFE_EDIT_RE.fullmatch(old_mid) or not _SAFE_EDIT_RE.fullmatch(new_mid):
+        return None
+    delta = len(new) - len(old)
+    ls = new.rfind("\n", 0, a) + 1
+    le = new.find("\n", a + len(new_mid))
+    le = len(new) if le < 0 else le
+    ws = ls
+    for _ in range(2):
+        ws = new.rfind("\n", 0, max(ws - 1, 0)) + 1 if ws > 0 else 0
+    we = le
+    for _ in range(2):
+        if we < len(new):
+            nxt = new.find("\n", we + 1)
+            we = len(new) if nxt < 0 else nxt
+    win = prepare(new[ws:we])
+    prev = old_prep.text.decode("ascii")
+    wtext = win.text.decode("ascii")
+    if wtext[: ls - ws] != prev[ws:ls] or wtext[le - ws:] != prev[le - delta: we - delta]:
+        return None
+    old_ls, old_le = ls, le - delta
+    anns: list[Annotation] = []
+    for ann in old_prep.annotations:
+        if ann.end <= old_ls:
+            anns.append(ann)
+        elif ann.start >= old_le:
+            anns.append(Annotation(ann.name, ann.arg, ann.start + delta, ann.end + delta))
+        else:
+            return None  # an annotation on the edited line: recompute everything
+    for ann in win.annotations:
+        start, end = ann.start + ws, ann.end + ws
+        if ls <= start and end <= le:
+            anns.append(Annotation(ann.name, ann.arg, start, end))
+        elif start < le and end > ls:
+            return None
+    anns.sort(key=lambda x: x.start)
+    text = prev[:ls] + wtext[ls - ws: le - ws] + prev[old_le:]
+    return Prepared(text.encode("ascii"), anns)
 
 
 class ParsedFile:
@@ -234,7 +330,8 @@ class ParsedFile:
 
     def update(self, new_text: str) -> None:
         """Re-parse after an edit, reusing the old tree (tree-sitter incremental parse)."""
-        prepared = prepare(new_text)
+        prepared = prepare_incremental(self.text, Prepared(self.src, self.annotations), new_text) \
+            or prepare(new_text)
         new_src = prepared.text
         old_src = self.src
         # The edited region: longest common prefix and suffix of the prepared texts.

@@ -62,3 +62,27 @@ def test_non_ascii_columns_are_code_points() -> None:
     parsed = ParsedFile(text)
     fn = parsed.functions[0]
     assert fn.span.start_line == 1 and fn.span.start_col == 0
+
+
+def test_incremental_prepare_equals_full_prepare() -> None:
+    import random
+
+    from kernlint.syntax import prepare, prepare_incremental
+
+    base = KERNEL_SNIPPET * 3
+    rnd = random.Random(7)
+    text = base
+    prep = prepare(text)
+    for _ in range(300):
+        pos = rnd.randrange(len(text))
+        if rnd.random() < 0.5:
+            new = text[:pos] + rnd.choice(["a", "_", " ", "x1", "__user", "struct"]) + text[pos:]
+        else:
+            new = text[:pos] + text[pos + 1:]
+        inc = prepare_incremental(text, prep, new)
+        full = prepare(new)
+        if inc is not None:
+            assert inc.text == full.text
+            assert [(a.name, a.arg, a.start, a.end) for a in inc.annotations] == \
+                [(a.name, a.arg, a.start, a.end) for a in full.annotations]
+        text, prep = new, full

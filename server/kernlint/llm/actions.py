@@ -162,10 +162,43 @@ def _verify(ctx: _Context, new_text: str) -> tuple[bool, str]:
         return False, "kernlint could not analyse the rewritten function"
     if facts.truncated or facts.note:
         return False, "the rewritten function is too complex for kernlint to check"
+    dropped = _dropped_calls(ctx, new_parsed, fn)
+    if dropped:  # e.g. a gutted function: its finding is gone with everything else
+        return False, (f"the rewrite no longer calls {', '.join(f'`{n}`' for n in dropped[:3])}"
+                       "; a fix keeps what the function did")
     added = new_repeats(ctx.old_repeats, repeats(new_parsed, facts, ctx.engine.knowledge))
     if added:
         return False, describe(added[0])
     return True, "verified"
+
+
+def _calls(parsed: ParsedFile, fn: Function) -> set[str]:
+    """Names of the functions (and function-like macros) fn calls directly."""
+    out: set[str] = set()
+    stack = [fn.body]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.named_children)
+        if n.type == "call_expression":
+            callee = n.child_by_field_name("function")
+            if callee is not None and callee.type == "identifier":
+                out.add(parsed.text_of(callee))
+    return out
+
+
+def _dropped_calls(ctx: _Context, new_parsed: ParsedFile, fn: Function) -> list[str]:
+    """Calls of the original function the rewrite lost. Releases and lock operations may go
+    (a fix moves or removes them), and so may a call replaced by a variant whose name contains
+    it (kzalloc -> devm_kzalloc)."""
+    k = ctx.engine.knowledge
+    new = _calls(new_parsed, fn)
+    out = []
+    for name in sorted(_calls(ctx.parsed, ctx.target) - new):
+        if any(name in other for other in new) or k.releases_of(name) \
+                or k.looks_like_release(name) or "lock" in name:
+            continue
+        out.append(name)
+    return out
 
 
 def _check_answer(ctx: _Context, answer: str) -> tuple[bool, str, str | None, str]:

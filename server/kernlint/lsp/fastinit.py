@@ -33,6 +33,8 @@ ENCODINGS = ("utf-8", "utf-16", "utf-32")
 
 MAX_INITIALIZE_BYTES = 64 << 20
 _LENGTH = re.compile(rb"^Content-Length: *(\d+)\s*$", re.I)
+_HEADER_NAME = re.compile(rb"Content-Length:", re.I)
+MAX_CONTENT_LENGTH = 1 << 30
 
 
 def choose_encoding(client_caps: Any) -> str:
@@ -85,25 +87,46 @@ def read_message(stream: BinaryIO) -> tuple[bytes, dict[str, Any] | None]:
 
 
 class ReplayReader:
-    """stdin for pygls: first the bytes we already consumed, then the real stream."""
+    """stdin for pygls: first the bytes we already consumed, then the real stream.
+
+    It also keeps pygls' framing in step with a broken client: pygls only knows the exact
+    line "Content-Length: N\\r\\n", and after one bad header it glues the next body to the next
+    header line and never finds a header again. So a header spelt differently (case, spaces,
+    bare LF) is normalised, a "Content-Length" that follows junk on the same line starts a line
+    of its own, and a length no message can have (over MAX_CONTENT_LENGTH) is dropped."""
 
     def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
         self._buf = bytearray(prefix)
         self._stream = stream
         self._lock = threading.Lock()
 
+    def _raw_line(self) -> bytes:
+        if self._buf:
+            i = self._buf.find(b"\n")
+            if i >= 0:
+                out = bytes(self._buf[: i + 1])
+                del self._buf[: i + 1]
+                return out
+            out = bytes(self._buf)
+            self._buf.clear()
+            return out + self._stream.readline()
+        return self._stream.readline()
+
     def readline(self) -> bytes:
         with self._lock:
-            if self._buf:
-                i = self._buf.find(b"\n")
-                if i >= 0:
-                    out = bytes(self._buf[: i + 1])
-                    del self._buf[: i + 1]
-                    return out
-                out = bytes(self._buf)
-                self._buf.clear()
-                return out + self._stream.readline()
-        return self._stream.readline()
+            line = self._raw_line()
+            m = _HEADER_NAME.search(line, 1)
+            if m is not None:  # junk, then a header: hand them over as two lines
+                self._buf[0:0] = line[m.start():]
+                line = line[: m.start()]
+            h = _LENGTH.match(line)
+            if h is not None:
+                n = int(h.group(1))
+                if n > MAX_CONTENT_LENGTH:
+                    log.error("ignoring a Content-Length of %d bytes", n)
+                    return b"X-Ignored-Content-Length: too large\r\n"
+                return b"Content-Length: %d\r\n" % n
+            return line
 
     def read(self, n: int) -> bytes:
         with self._lock:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import copy
+import json
 import logging
 import os
 import threading
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as t
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -199,6 +200,14 @@ class KernlintServer(LanguageServer):
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Malformed notifications and failed handlers: log, never pop up a dialog per message.
         log.error("protocol error (%s): %s", getattr(source, "__name__", source), error)
+        if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError, RecursionError)):
+            # A body that is not JSON: JSON-RPC wants a Parse error response with id null
+            # (a client that sent a request would otherwise wait for ever).
+            try:
+                self.protocol._send_response(None, error=JsonRpcParseError(
+                    f"not a JSON message: {type(error).__name__}").to_response_error())
+            except Exception:
+                log.debug("could not send the parse error response", exc_info=True)
 
     # ---- settings ----
     def root_path(self) -> Path | None:

@@ -56,6 +56,15 @@ class SleepInAtomic(Rule):
                 if not direct and via is None:
                     continue
                 atomic = [h for h in c.held if rf.is_atomic_class(rf.lock_class(info, h))]
+                if via is not None and atomic:
+                    # A helper entered with the caller's lock that drops it (`__releases`,
+                    # an unlock of a lock it did not take) sleeps after the unlock.
+                    callee = rf.fns.get(c.name)
+                    drops = {rf.lock_key(callee, n) for n in callee.summary.entry_locks} \
+                        if callee is not None else set()
+                    atomic = [h for h in atomic if rf.lock_key(info, h) not in drops]
+                    if not atomic and not info.atomic_kind:
+                        continue
                 if atomic:
                     cls = rf.lock_class(info, atomic[0])
                     where = f"while `{atomic[0]}` ({cls}) is held"

@@ -76,7 +76,7 @@ class UnguardedFieldAccess(Rule):
                     continue  # reported as check-then-act (KR402)
                 key = access_key(rf, info, a)
                 g = guard_of(rf, key)
-                if g is None or g.lock in rf.held_keys(info, a.held) or not racing(rf, info, g):
+                if g is None or g.lock in rf.held_keys(info, a.held) or not racing(rf, info, g, a):
                     continue
                 lock = raw_lock_in(rf, info, g.lock, g.guarded)
                 others = [(i, e) for i, e in g.guarded if i is not info] or g.guarded

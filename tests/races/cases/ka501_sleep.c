@@ -96,3 +96,33 @@ static void demo_rcu(struct demo_hw *hw)
 	synchronize_rcu(); /* expect: KA501 */
 	rcu_read_unlock();
 }
+
+/* GOOD: the helper is entered with the caller's spinlock and drops it before sleeping */
+struct demo_tscm {
+	spinlock_t lock;
+	int changed;
+};
+
+static long demo_read_locked(struct demo_tscm *t, char __user *buf)
+	__releases(&t->lock)
+{
+	int ev = t->changed;
+
+	t->changed = 0;
+	spin_unlock_irq(&t->lock);
+	if (copy_to_user(buf, &ev, sizeof(ev)))
+		return -EFAULT;
+	return sizeof(ev);
+}
+
+static long demo_hwdep_read(struct demo_tscm *t, char __user *buf)
+{
+	long n = 0;
+
+	spin_lock_irq(&t->lock);
+	if (t->changed)
+		n = demo_read_locked(t, buf);
+	else
+		spin_unlock_irq(&t->lock);
+	return n;
+}

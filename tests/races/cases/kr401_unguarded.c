@@ -61,6 +61,16 @@ static int demo_scoped(struct demo_chip *chip)
 	return chip->rate;
 }
 
+static int demo_pointer(struct demo_chip *chip)
+{
+	int n;
+
+	spin_lock(&chip->lock);
+	n = chip->count;
+	spin_unlock(&chip->lock);
+	return n;
+}
+
 /* BAD: written without the lock */
 static int demo_stop_stream(struct demo_chip *chip)
 {
