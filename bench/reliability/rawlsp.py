@@ -130,8 +130,8 @@ class RawClient:
             except (BrokenPipeError, OSError) as exc:
                 raise ServerDied(f"server stdin closed ({exc})") from exc
 
-    def send(self, msg: dict[str, Any]) -> None:
-        self.write(frame(encode(msg)))
+    def send(self, msg: dict[str, Any], count: bool = True) -> None:
+        self.write(frame(encode(msg)), count)
 
     @property
     def alive(self) -> bool:
@@ -165,11 +165,11 @@ class RawClient:
     def request(self, method: str, params: Any = None, timeout: float = 30.0) -> dict[str, Any]:
         return self.wait_response(self.request_async(method, params), timeout)
 
-    def notify(self, method: str, params: Any = None) -> None:
+    def notify(self, method: str, params: Any = None, count: bool = True) -> None:
         msg: dict[str, Any] = {"method": method}
         if params is not None:
             msg["params"] = params
-        self.send(msg)
+        self.send(msg, count)
 
     def wait_notification(self, pred: Any, timeout: float = 30.0, start: int = 0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -204,6 +204,7 @@ class RawClient:
                 "rootUri": uri,
                 "capabilities": caps,
                 "workspaceFolders": [{"uri": uri, "name": "ws"}],
+                "trace": "verbose",
                 "initializationOptions": init_options
                 if init_options is not None
                 else {"debounceMs": 0},
@@ -211,6 +212,7 @@ class RawClient:
             timeout=60,
         )
         self.notify("initialized", {})
+        self.notify("$/setTrace", {"value": "verbose"}, count=False)
         return got
 
     def shutdown(self, timeout: float = 20.0) -> int | None:

@@ -79,6 +79,7 @@ class Res:
     iter_ref: bool = False
     stem: str = ""  # unknown arg-style acquisitions pair with a release of the same stem
     what: str = ""
+    take_arg: bool = False  # the object itself became held (clk enabled, irq requested)
 
     @property
     def name(self) -> str:
@@ -176,6 +177,7 @@ class Summary:
     locks: list[tuple[int, str, str]] = field(default_factory=list)  # returns with these held
     returns_alloc: Res | None = None
     global_releases: list[str] = field(default_factory=list)  # file-scope objects released
+    released_fns: frozenset[str] = frozenset()  # release APIs it calls (on anything)
 
 
 class Limits:
@@ -482,6 +484,19 @@ class Walker:
             for g in summ.global_releases:
                 if g not in self.locals:
                     st = self._release_by_name(st, node, name, g)
+            # A helper that releases this kind of state (regulator_bulk_disable(..) inside
+            # foo_halt(component)) is taken to release it: stay silent rather than guess.
+            if summ.released_fns:
+                rstems = {stem(f, self.verbs) for f in summ.released_fns}
+                hit = [r for r in st.res
+                       if (r.stem and r.stem in rstems) or
+                       (r.kind in ("resource", "ref") and r.take_arg and
+                        any(rel.fn in summ.released_fns for rel in r.releases))]
+                if hit:
+                    for r in hit:
+                        self.facts.releases.setdefault(r.rid, []).append((node, name))
+                    st = replace(st, res=st.res - set(hit),
+                                 released=st.released | frozenset(r.rid for r in hit))
             for idx, suffix, _cls in summ.unlocks:
                 if idx < len(arg_texts):
                     lname = arg_texts[idx] + suffix
@@ -503,7 +518,7 @@ class Walker:
                         what=proto.what or "allocation")
                 st = replace(st, res=st.res | {r})
             if summ.releases or summ.unlocks or summ.locks or summ.returns_alloc or \
-                    summ.global_releases:
+                    summ.global_releases or summ.released_fns:
                 return st
         # ---- unknown function ----
         if name in k.borrowed or k.is_managed(name):
@@ -512,6 +527,15 @@ class Walker:
         if k.looks_like_release(name):
             for a in arg_texts:
                 st = self._release_by_name(st, node, name, a, stem_of=stem(name, self.verbs))
+            # sst_pm_runtime_put(ctx) drops what pm_runtime_get_sync(ctx->dev) took.
+            bases = {a for a in arg_texts if re.fullmatch(r"[A-Za-z_]\w*", a)}
+            hit = [r for r in st.res if any(rel.fn in name for rel in r.releases)
+                   and any(base_name(n) in bases for n in r.names)]
+            if hit:
+                for r in hit:
+                    self.facts.releases.setdefault(r.rid, []).append((node, name))
+                st = replace(st, res=st.res - set(hit),
+                             released=st.released | frozenset(r.rid for r in hit))
             if st is not state:
                 return st
         # Heuristic transfers: handed to a registering/adding function.
@@ -593,7 +617,7 @@ class Walker:
             weak = weak and not (self._is_plain_local(arg_texts[acq.alias_arg]) or
                                  arg_texts[acq.alias_arg] in self.params)
         r = Res(self._new_rid(), frozenset(names), acq.fn, acq.kind, node, cond_var, success,
-                acq.releases, weak=weak, what=acq.what)
+                acq.releases, weak=weak, what=acq.what, take_arg=acq.take == "arg")
         res = frozenset(x for x in state.res if not (target in x.names and acq.take != "arg"))
         st = replace(state, res=res | {r})
         if result and acq.take == "ret":
@@ -683,6 +707,11 @@ class Walker:
         if op != "=" or rhs_node is None:
             return self._set_fact(st, lhs, None)
         rhs_stripped = _strip(rhs_node)
+        while rhs_stripped.type == "assignment_expression":  # a = b = kzalloc(..)
+            inner = rhs_stripped.child_by_field_name("left")
+            if inner is None:
+                break
+            rhs_stripped = _strip(inner)
         rhs = norm(self.p.text_of(rhs_stripped))
         # Aliases and escapes.
         if rhs_stripped.type in ("identifier", "field_expression", "pointer_expression"):
@@ -1353,7 +1382,11 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
             if s.returns_alloc is not None:
                 break
     s.global_releases = sorted(set(s.global_releases))
-    if not (s.releases or s.locks or s.unlocks or s.returns_alloc or s.global_releases):
+    s.released_fns = frozenset(name for _n, name, _a in facts.calls
+                               if name in k.release_index or
+                               (k.looks_like_release(name) and name not in k.locks))
+    if not (s.releases or s.locks or s.unlocks or s.returns_alloc or s.global_releases
+            or s.released_fns):
         return None
     return s
 

@@ -544,6 +544,7 @@ class FnInfo:
     indirect_sites: list[tuple[FnInfo, Call]] = field(default_factory=list)
     trigger_ctx: bool = False  # a PCM .trigger callback, or only called from one
     dead: bool = False  # inside `#if 0`
+    may_inherited: frozenset[str] = frozenset()  # held at some in-file call site (non-static)
     stream_setup: bool = False  # a PCM set-up callback (its stream's data path is stopped)
 
     @property
@@ -850,6 +851,14 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
             info.entry_of.append(kind)
             if t in rk.atomic_param_types:
                 info.atomic_kind = info.atomic_kind or kind
+    # The control core runs every .put with card->controls_rwsem held for writing and
+    # .get/.info with it held for reading: kcontrol callbacks are serialised with each other.
+    for info in order:
+        kc = [e for e in info.entry_of if e.startswith("snd_kcontrol_new.") or e == "kcontrol callback"]
+        if kc:
+            put = any(e.endswith(".put") for e in kc) or (
+                "kcontrol callback" in kc and re.search(r"(?:put|set|write)", info.fn.name) is not None)
+            info.inherited = frozenset({CTL_WRITE if put else CTL_READ})
     # ---- calls through function pointers (`ops->f(x)`, `tbl->func(m)`) ----
     by_field: dict[str, list[tuple[FnInfo, Call]]] = defaultdict(list)
     by_arity: dict[int, list[tuple[FnInfo, Call]]] = defaultdict(list)
@@ -926,6 +935,15 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
                 changed = True
         if not changed:
             break
+    # Exported functions: other files call them too. When a call site in this file holds a
+    # lock, the function's contract is probably "called with the lock held".
+    for info in order:
+        if not info.fn.is_static:
+            may: set[str] = set()
+            for ci, c in callers.get(info.fn.name, []):
+                if not ci.init_like:
+                    may |= rf.held_keys(ci, c.held)
+            info.may_inherited = frozenset(may)
     _infer_guards(rf)
     return rf
 
@@ -979,7 +997,8 @@ def _infer_guards(rf: RaceFile) -> None:
         counts: Counter[str] = Counter()
         for info, a in accs:
             for lk in rf.held_keys(info, a.held):
-                counts[lk] += 1
+                if not lk.startswith("<"):  # core serialisation, not a driver lock
+                    counts[lk] += 1
         if not counts:
             continue
         lock, _n = counts.most_common(1)[0]
@@ -994,7 +1013,7 @@ def _infer_guards(rf: RaceFile) -> None:
         if cls in ("rcu", "irq-disabled", "preempt-disabled"):
             continue
         others: Counter[str] = Counter()
-        for lk in counts:
+        for lk in list(counts):
             if lk != lock:
                 others[lk] = len({i.fn.name for i, a in accs if lk in rf.held_keys(i, a.held)})
         rf.guards[key] = Guard(lock, cls or "lock", guarded, len(accs),
@@ -1010,13 +1029,33 @@ def racing(rf: RaceFile, info: FnInfo, g: Guard, a: Access | None = None) -> boo
         # Written under a second lock that other functions also hold around this field
         # (written under both, read under either): a protocol we cannot judge.
         return False
-    if info.unknown_ctx:
-        return False  # called through a pointer from elsewhere: its callers may hold g
+    if info.unknown_ctx or g.lock in info.may_inherited:
+        return False  # called through a pointer / from elsewhere: its callers may hold g
     if info.stream_setup and rf.is_atomic_class(g.cls):
         return False
     # A PCM .trigger runs under the stream lock, serialised by the PCM core with the
     # stream's other callbacks; a sleeping lock cannot be taken there at all.
     return not (info.trigger_ctx and not rf.is_atomic_class(g.cls))
+
+
+CTL_WRITE = "<controls_rwsem>"  # pseudo-locks: held by kcontrol .put / .get callbacks
+CTL_READ = "<controls_rwsem:r>"
+
+
+def _exclusive(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Do two locksets share a lock (readers of the control rwsem do not exclude each other)?"""
+    common = a & b
+    if common - {CTL_READ}:
+        return True
+    return (CTL_WRITE in a and CTL_READ in b) or (CTL_READ in a and CTL_WRITE in b)
+
+
+def partners(rf: RaceFile, info: FnInfo, a: Access, g: Guard) -> list[tuple[FnInfo, Access]]:
+    """Guarded accesses in other functions that can run concurrently with `a` (their
+    locksets share no lock with the one held at `a`)."""
+    mine = rf.held_keys(info, a.held)
+    return [(i, e) for i, e in g.guarded
+            if i is not info and not _exclusive(mine, rf.held_keys(i, e.held))]
 
 
 MIN_GUARDED_FNS = 3
@@ -1087,6 +1126,8 @@ def checks_then_acts(rf: RaceFile) -> list[tuple[FnInfo, Access, Access, Guard, 
             key = access_key(rf, info, t)
             g = guard_of(rf, key)
             if g is None or g.lock in rf.held_keys(info, t.held) or not racing(rf, info, g, t):
+                continue
+            if not partners(rf, info, t, g):
                 continue
             lo, hi, _line = t.if_span
             for a in accs:

@@ -44,6 +44,7 @@ from ..races import (
     checks_then_acts,
     file_races,
     guard_of,
+    partners,
     racing,
     raw_lock_in,
     span_of,
@@ -78,8 +79,10 @@ class UnguardedFieldAccess(Rule):
                 g = guard_of(rf, key)
                 if g is None or g.lock in rf.held_keys(info, a.held) or not racing(rf, info, g, a):
                     continue
+                others = partners(rf, info, a, g)
+                if not others:
+                    continue  # every guarded access is serialised with this one anyway
                 lock = raw_lock_in(rf, info, g.lock, g.guarded)
-                others = [(i, e) for i, e in g.guarded if i is not info] or g.guarded
                 related = [Related(span_of(rf, i, e.byte, e.end_byte),
                                    f"`{e.expr}` accessed with `{g.lock}` held in {i.fn.name}()")
                            for i, e in others[:3]]

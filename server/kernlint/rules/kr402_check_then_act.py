@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..model import Finding, Related, Severity
-from ..races import checks_then_acts, file_races, raw_lock_in, span_of
+from ..races import checks_then_acts, file_races, partners, raw_lock_in, span_of
 from .base import FileContext, Rule
 
 
@@ -50,7 +50,7 @@ class CheckThenAct(Rule):
             lock = raw_lock_in(rf, info, g.lock, g.guarded)
             related = [Related(span_of(rf, info, a.byte, a.end_byte),
                                f"`{a.expr}` is written here, still without `{lock}`")]
-            others = [(i, e) for i, e in g.guarded if i is not info] or g.guarded
+            others = partners(rf, info, t, g)
             related += [Related(span_of(rf, i, e.byte, e.end_byte),
                                 f"`{e.expr}` accessed with `{g.lock}` held in {i.fn.name}()")
                         for i, e in others[:2]]

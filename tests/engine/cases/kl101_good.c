@@ -163,3 +163,48 @@ static int fx_getput(struct fx_chip *chip, int idx)
 		fx_reg_put(chip, idx, old | 1);
 	return change;
 }
+
+/* A chained store hands the buffer to the private data. */
+static int fx_chained(struct fx_file *data, size_t next)
+{
+	struct fx_buf *buf = data->wbuffer;
+
+	if (!buf) {
+		data->wbuffer = buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (next > buf->len)
+		return -EINVAL;
+	return 0;
+}
+
+/* A static helper that powers the part down releases what the boot enabled. */
+static void fx_halt(struct fx_chip *chip)
+{
+	struct fx_priv *priv = fx_get_priv(chip);
+
+	if (priv->powered)
+		regulator_bulk_disable(FX_NUM_SUPPLIES, priv->supplies);
+}
+
+static int fx_boot(struct fx_chip *chip, struct fx_priv *priv)
+{
+	int ret;
+
+	ret = regulator_bulk_enable(FX_NUM_SUPPLIES, priv->supplies);
+	if (ret)
+		return ret;
+	ret = fx_load(chip);
+	if (ret)
+		goto abort;
+	ret = fx_start_dsp(chip);
+	if (ret) {
+		regulator_bulk_disable(FX_NUM_SUPPLIES, priv->supplies);
+		return ret;
+	}
+	return 0;
+abort:
+	fx_halt(chip);
+	return ret;
+}

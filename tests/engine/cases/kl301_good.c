@@ -81,3 +81,19 @@ static int fx_gpio(struct device *dev)
 	gpiod_put(desc);
 	return 0;
 }
+
+/* A driver helper named after the put drops the usage count of ctx->dev. */
+static int fx_open_stream(struct fx_ctx *ctx)
+{
+	int ret, id;
+
+	ret = pm_runtime_resume_and_get(ctx->dev);
+	if (ret < 0)
+		return ret;
+	id = fx_get_stream(ctx);
+	if (id <= 0) {
+		fx_pm_runtime_put(ctx);
+		return -EINVAL;
+	}
+	return id;
+}
