@@ -268,7 +268,13 @@ def write_result(kind: str, payload: dict[str, Any], out_dir: Path | None = None
     payload = {
         "benchmark": kind,
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "host": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "host": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            # 1/5/15-minute load when the result is written: timings taken
+            # on a busy machine are not comparable.
+            "loadavg": [round(x, 2) for x in os.getloadavg()],
+        },
         "commit": git_describe(),
         **payload,
     }
@@ -277,6 +283,19 @@ def write_result(kind: str, payload: dict[str, Any], out_dir: Path | None = None
     path.write_text(text)
     (out_dir / f"{kind}-latest.json").write_text(text)
     return path
+
+
+def engine_digest() -> str:
+    """Digest of kernlint's Python sources in this checkout (to notice edits
+    made while a benchmark runs: they invalidate the result cache)."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for f in sorted((REPO_DIR / "server" / "kernlint").rglob("*")):
+        if f.is_file() and f.suffix in (".py", ".toml", ".txt"):
+            h.update(str(f.relative_to(REPO_DIR)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def c_files(root: Path) -> list[Path]:

@@ -130,8 +130,11 @@ def run_kernlint(
     elif cache_dir is not None:
         argv += ["--cache-dir", cache_dir]
     argv.append(str(target))
+    before = kbench.engine_digest()
     res = kkrun(argv, env=env)
-    out: dict[str, Any] = {"label": label, "run": res.summary()}
+    out: dict[str, Any] = {"label": label, "run": res.summary(), "engine_digest": before}
+    if kbench.engine_digest() != before:
+        out["engine_changed_during_run"] = True
     if res.returncode not in (0, 1):
         out["error"] = f"exit status {res.returncode}"
     try:
@@ -210,6 +213,12 @@ def render(result: dict[str, Any]) -> str:
             f"peak RSS {_mib(r['max_rss_kib'])} (tree {_mib(r['peak_tree_rss_kib'])})  "
             f"findings {s['findings']}  errors {s['errors']}  "
             f"cache hits {(s.get('stats') or {}).get('cached_files', '?')}"
+        )
+    digests = {r.get("engine_digest") for r in result.get("kernlint", [])}
+    if len(digests) > 1 or any(r.get("engine_changed_during_run") for r in result["kernlint"]):
+        lines.append(
+            "  WARNING: kernlint's sources changed during the runs; cache hits and"
+            " findings of the runs are not comparable"
         )
     last = next((r for r in reversed(result.get("kernlint", [])) if "summary" in r), None)
     if last:

@@ -139,7 +139,7 @@ def _worker(conn: Any, soft_budget: float) -> None:
             if out["fix_skipped"]:
                 out["notes"].append(f"{path}: per-file budget {soft_budget:g}s: fixes for "
                                     f"{out['fix_skipped']} finding(s) not computed")
-        except BaseException as exc:  # noqa: BLE001 - anything escaping the engine is a crash
+        except BaseException as exc:
             out["crash"] = "".join(traceback.format_exception(exc))[-4000:]
         out["seconds"] = time.monotonic() - t0
         out["max_function_seconds"] = max(times, default=0.0)

@@ -34,6 +34,8 @@ class HostileStats:
     restarts: int = 0
     seconds: float = 0.0
     by_case: dict[str, int] = field(default_factory=dict)
+    case_seconds: dict[str, float] = field(default_factory=dict)
+    canary_checks: int = 0
 
 
 class Session:
@@ -291,6 +293,21 @@ def bad_envelopes(ctx: Ctx) -> list[str | None]:
     return []
 
 
+def notification_as_request(ctx: Ctx) -> list[str | None]:
+    """LSP notifications sent with an id must still be answered (Invalid Request)."""
+    u = ctx.uri("notif.c")
+    out = []
+    for m, p in [("textDocument/didOpen", _doc(u, "int x;")),
+                 ("textDocument/didChange", _change(u, 2, "int y;")),
+                 ("textDocument/didClose", {"textDocument": {"uri": u}}),
+                 ("initialized", {}), ("$/cancelRequest", {"id": 1}),
+                 ("$/setTrace", {"value": "verbose"}),
+                 ("window/workDoneProgress/cancel", {"token": "t"}),
+                 ("workspace/didChangeConfiguration", {"settings": {}})]:
+        out.append(ctx.expect_error(ctx.c.request_async(m, p), INVALID_REQUEST))
+    return out
+
+
 def reinitialize(ctx: Ctx) -> list[str | None]:
     return [ctx.expect_answer(ctx.c.request_async("initialize", {"capabilities": {}}))]
 
@@ -512,6 +529,7 @@ CATALOG: dict[str, tuple[Case, int]] = {  # name -> (case, messages it counts as
     "unknown_methods": (unknown_methods, 14),
     "invalid_params": (invalid_params, 13),
     "bad_envelopes": (bad_envelopes, 12),
+    "notification_as_request": (notification_as_request, 8),
     "reinitialize": (reinitialize, 1),
     "out_of_order": (out_of_order, 17),
     "binary_content": (binary_content, 33),
@@ -656,7 +674,8 @@ def random_message(ctx: Ctx) -> list[str | None]:
     if notif:
         ctx.c.notify(method, params)
         return []
-    return [ctx.expect_answer(ctx.c.request_async(method, params), 60)]
+    err = ctx.expect_answer(ctx.c.request_async(method, params), 60)
+    return [f"{err} ({method} {json.dumps(params)[:200]})" if err else None]
 
 
 def run(
@@ -677,26 +696,45 @@ def run(
         raise RuntimeError(f"the canary fails before any hostile message: {err}")
 
     def one(name: str, case: Case, weight: int | None) -> None:
+        """Run a case with the canary checked after every message it writes."""
         nonlocal session
         ctx = Ctx(session, rng)
         before = session.client.writes
+        t_case = time.monotonic()
+        passed: list[bool] = []
+        broken: list[str] = []
+
+        def after() -> None:
+            if broken:
+                return  # the server is gone; the case's own checks will say so
+            bad = session.canary_ok()
+            passed.append(bad is None)
+            if bad is not None:
+                broken.append(bad)
+
+        session.client.after_write = after
         try:
             results = case(ctx)
         except ServerDied as exc:
             results = [f"{name}: {exc}"]
-        sent = session.client.writes - before if weight is None else weight
+        finally:
+            session.client.after_write = None
+        sent = session.client.writes - before - 2 * len(passed)  # minus the canary's own
+        if weight is not None:
+            sent = weight
+        stats.canary_checks += len(passed)
+        stats.by_case[name] = stats.by_case.get(name, 0) + sent
+        stats.expectations += len(results)
+        fails = [r for r in results if r]
+        bad = broken[0] if broken else session.canary_ok()
+        stats.case_seconds[name] = round(stats.case_seconds.get(name, 0.0)
+                                         + time.monotonic() - t_case, 2)
         if name == "rapid_edits":
             stats.rapid_edits += sent
         else:
             stats.messages += sent
-        stats.by_case[name] = stats.by_case.get(name, 0) + sent
-        stats.expectations += len(results)
-        fails = [r for r in results if r]
-        bad = session.canary_ok()
-        if bad is None and not fails:
-            if name != "rapid_edits":
-                stats.survived += sent
-        else:
+            stats.survived += sum(passed)
+        if bad is not None or fails:
             stats.failures.extend(f"{name}: {f}" for f in [*fails, bad] if f)
             if bad is not None:  # start again so the rest of the run still means something
                 session.client.kill()
@@ -710,7 +748,7 @@ def run(
             if name == "huge_document":
                 case = lambda ctx, mb=huge_mb: huge_document(ctx, mb)  # noqa: E731
             if name == "rapid_edits":
-                case, weight = (lambda ctx, n=rapid: rapid_edits(ctx, n)), rapid  # noqa: E731
+                case, weight = (lambda ctx, n=rapid: rapid_edits(ctx, n)), rapid
             if progress:
                 print(f"hostile: {name}", flush=True, file=__import__("sys").stderr)
             one(name, case, weight if name == "rapid_edits" else None)

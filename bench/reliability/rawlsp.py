@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import sys
 import threading
@@ -62,6 +61,8 @@ class RawClient:
         self.inbox = Inbox()
         self._next = 0
         self._wlock = threading.Lock()
+        self.after_write: Any = None  # called after each counted write (not re-entered)
+        self._in_hook = False
         self.writes = 0  # writes from our side (one hostile message each), replies excluded
         self.stderr = bytearray()
         self.raw_out = bytearray()  # everything the server wrote (for key-leak checks)
@@ -120,6 +121,16 @@ class RawClient:
             self.inbox.cond.notify_all()
 
     def write(self, data: bytes, count: bool = True) -> None:
+        self._write(data, count)
+        hook = self.after_write
+        if count and hook is not None and not self._in_hook:
+            self._in_hook = True
+            try:
+                hook()
+            finally:
+                self._in_hook = False
+
+    def _write(self, data: bytes, count: bool) -> None:
         assert self.proc.stdin is not None
         with self._wlock:
             if count:

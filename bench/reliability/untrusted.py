@@ -31,7 +31,7 @@ from .rawlsp import REPO, RawClient, ServerDied
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.llm.stub_server import Canned, StubLLM  # noqa: E402
+from tests.llm.stub_server import Canned, StubLLM
 
 FAKE_KEY = "sk-kernlint-RELIAB-3c9e1f7a5b2d8064"
 OTHER_SECRET = "vendor-secret-token-48d1a9e0c7"

@@ -137,6 +137,7 @@ class FunctionFacts:
     exits: list[ExitRecord] = field(default_factory=list)
     releases: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # rid -> (node, fn)
     error_exemplars: set[int] = field(default_factory=set)  # rids released on an error path
+    weak_releases: set[int] = field(default_factory=set)  # rids released while weak
     loop_escapes: set[int] = field(default_factory=set)  # rids handed off inside a loop body
     lock_releases: dict[str, list[int]] = field(default_factory=dict)
     lock_acquires: dict[str, list[int]] = field(default_factory=dict)
@@ -187,6 +188,9 @@ class Limits:
 
 
 _CMP_OPS = {"==", "!=", "<", "<=", ">", ">="}
+# Functions that bring a device up: an enable that fails half-way must be undone here.
+_SETUP_FN_RE = re.compile(r"probe|resume|_init\b|init_|startup|_open|bind|setup|power_on|"
+                          r"attach|create|_load|_start\b|_enable\b", re.IGNORECASE)
 _ERRISH = re.compile(r"^(?:err|ret|rc|error|retval|result|res|status|rv|r|e|rval|ret_val|"
                      r"ret_code|rcode|errno|error_code|err_code)\w*$")
 _EFFECT_TYPES = frozenset({"call_expression", "assignment_expression", "init_declarator",
@@ -219,11 +223,18 @@ class Walker:
         self.owned: set[str] = set()
         self.derived: dict[str, str] = {}
         self.cond_idents: set[str] = set()
+        self._cond_counts: dict[str, int] = {}
         self._assigns: list[tuple[str, tree_sitter.Node]] = []
         self._prescan()
         self._compute_owned()
+        # Branch facts are kept only where they can correlate two decisions: error codes,
+        # values tested twice or more, loop counters; facts tied to a resource or lock are
+        # always kept (see _set_fact). Fewer distinct states keep large functions in bounds.
+        self.fact_vars = {v for v, n in self._cond_counts.items() if n >= 2} | \
+            {v for v in self._cond_counts if _ERRISH.match(v.split("->")[-1].split(".")[-1])}
         self.facts = FunctionFacts(fn, None)
         self._rid = 0
+        self._rids: dict[tuple[int, str], int] = {}
         self._call_cache: dict[int, tuple[str, list[tree_sitter.Node]]] = {}
         self._argtext_cache: dict[int, list[str]] = {}
         self._cur_in_loop = False
@@ -247,14 +258,19 @@ class Walker:
                         self.locals.add(name)
                     if name and src.annotations_in(n.start_byte, n.end_byte, "__free"):
                         self.managed_vars.add(name)
-            elif t in ("if_statement", "while_statement"):
+            elif t in ("if_statement", "while_statement", "for_statement", "do_statement",
+                       "switch_statement"):
                 macro = src.loop_macro_at(n.start_byte) if t == "while_statement" else None
                 if macro is not None:
                     self.callees.add(macro)
                 c = n.child_by_field_name("condition")
                 if c is not None:
-                    for m in re.finditer(r"[A-Za-z_]\w*", src.text_of(c)):
-                        self.cond_idents.add(m.group(0))
+                    for m in re.finditer(r"[A-Za-z_][\w>.-]*", src.text_of(c)):
+                        w = m.group(0).rstrip(".->")
+                        self.cond_idents.add(w)
+                        self._cond_counts[w] = self._cond_counts.get(w, 0) + 1
+                        if t == "for_statement":
+                            self._cond_counts[w] = self._cond_counts.get(w, 0) + 1
             elif t == "assignment_expression":
                 lhs = n.child_by_field_name("left")
                 rhs = n.child_by_field_name("right")
@@ -324,8 +340,12 @@ class Walker:
         return bool(self.release_stems)
 
     # ---- helpers on state ----
-    @staticmethod
-    def _set_fact(state: State, var: str, values: frozenset[str] | None) -> State:
+    def _set_fact(self, state: State, var: str, values: frozenset[str] | None) -> State:
+        if values is not None and values != ALL and var not in self.fact_vars and \
+                not var.startswith("$") and not _ERRISH.match(var) and \
+                not any(r.cond_var == var or var in r.names for r in state.res) and \
+                not any(lk.cond_var == var for lk in state.locks):
+            values = None  # a fact nobody will read again: drop it, keep states few
         facts = {k: v for k, v in state.facts if k != var}
         if values is not None and values != ALL:
             facts[var] = values
@@ -367,9 +387,15 @@ class Walker:
             self._call_cache[call.id] = got
         return got
 
-    def _new_rid(self) -> int:
-        self._rid += 1
-        return self._rid
+    def _new_rid(self, site: int = -1, name: str = "") -> int:
+        """Stable per acquisition site and handle, so every path agrees on which resource a
+        release on another path (an exemplar) belongs to."""
+        key = (site, name)
+        rid = self._rids.get(key)
+        if rid is None:
+            self._rid += 1
+            rid = self._rids[key] = self._rid
+        return rid
 
     def _release_matching(self, state: State, node: int, fn: str, arg_texts: list[str],
                           releases: list[tuple[Release, Acquire | None]]) -> State:
@@ -393,6 +419,8 @@ class Walker:
             if hit:
                 res.discard(r)
                 self.facts.releases.setdefault(r.rid, []).append((node, fn))
+                if r.weak:
+                    self.facts.weak_releases.add(r.rid)
                 changed = True
         if not changed:
             return state
@@ -472,7 +500,7 @@ class Walker:
             if idx < len(args):
                 target = arg_texts[idx]
                 tb = base_name(target) if "->" in target or "." in target else target
-                return self._drop_names(state, {target, tb})
+                return self._drop_names(state, {target, tb}, hard=True)
             return state
         # ---- file-local summaries ----
         summ = self.summaries.get(name)
@@ -513,7 +541,7 @@ class Walker:
                                                                  site_byte=call.start_byte)})
             if summ.returns_alloc is not None and result and self._is_trackable_var(result):
                 proto = summ.returns_alloc
-                r = Res(self._new_rid(), frozenset({result}), name, proto.kind, node, result,
+                r = Res(self._new_rid(node, result), frozenset({result}), name, proto.kind, node, result,
                         frozenset({P}), proto.releases, weak=not self._is_plain_local(result),
                         what=proto.what or "allocation")
                 st = replace(st, res=st.res | {r})
@@ -546,7 +574,7 @@ class Walker:
                 if i > 0 or raw.startswith("&"):
                     drop.add(a)
                     drop.add(base_name(a))
-            st = self._drop_names(st, drop)
+            st = self._drop_names(st, drop, hard=True)
         # Address of a tracked pointer passed to an unknown function: it may be freed or kept.
         for a_node, a in zip(args, arg_texts, strict=False):
             raw = self.p.text_of(a_node).strip()
@@ -559,7 +587,7 @@ class Walker:
             if result and not result.startswith("$") and self._is_plain_local(result) \
                     and self.k.looks_like_allocator(name) \
                     and result in self.release_verb_args and result not in self.managed_vars:
-                r = Res(self._new_rid(), frozenset({result}), name, "unknown", node, result,
+                r = Res(self._new_rid(node, result), frozenset({result}), name, "unknown", node, result,
                         frozenset({P}), weak=True, what="object")
                 st = replace(st, res=frozenset(x for x in st.res if result not in x.names) | {r})
             elif result and arg_texts and stem(name, self.verbs) in self.release_stems \
@@ -568,7 +596,7 @@ class Walker:
                 handle = next((a for a in arg_texts if self._is_trackable_var(a)
                                and not re.fullmatch(r"[A-Z0-9_]+", a)), "")
                 if s and handle:
-                    r = Res(self._new_rid(), frozenset({handle}), name, "unknown", node,
+                    r = Res(self._new_rid(node, handle), frozenset({handle}), name, "unknown", node,
                             result, frozenset({Z}), weak=True, stem=s, what="state")
                     st = replace(st, res=st.res | {r})
         return st
@@ -597,7 +625,10 @@ class Walker:
             success = acq.success
         if not target or target.startswith("$") or target in self.managed_vars:
             return state
-        if self.managed_releases and any(r.fn in self.managed_releases for r in acq.releases):
+        # A destructor installed on the device releases what hangs off the device (fields,
+        # registrations on objects), not a local buffer of this function.
+        if self.managed_releases and any(r.fn in self.managed_releases for r in acq.releases) \
+                and (acq.take == "arg" or not self._is_plain_local(target)):
             return state
         if not self._is_trackable_var(target):
             return state
@@ -607,7 +638,7 @@ class Walker:
         # Registrations on a field (request_irq(chip->irq, ..)) are strong; an enable state
         # kept in a field (clk_prepare_enable(chip->clk)) is often meant to persist.
         weak = not (self._is_plain_local(target) or target in self.params) and \
-            (acq.take != "arg" or acq.persistent)
+            (acq.take != "arg" or (acq.persistent and not _SETUP_FN_RE.search(self.fn.name)))
         if acq.take == "out" and base_name(target) in self.params:
             weak = True  # written into the caller's object: the caller owns it
         names = {target}
@@ -616,7 +647,8 @@ class Walker:
             names.add(arg_texts[acq.alias_arg])
             weak = weak and not (self._is_plain_local(arg_texts[acq.alias_arg]) or
                                  arg_texts[acq.alias_arg] in self.params)
-        r = Res(self._new_rid(), frozenset(names), acq.fn, acq.kind, node, cond_var, success,
+        r = Res(self._new_rid(node, target), frozenset(names), acq.fn, acq.kind, node, cond_var,
+                success,
                 acq.releases, weak=weak, what=acq.what, take_arg=acq.take == "arg")
         res = frozenset(x for x in state.res if not (target in x.names and acq.take != "arg"))
         st = replace(state, res=res | {r})
@@ -632,31 +664,54 @@ class Walker:
             return state
         for r in hit:
             self.facts.releases.setdefault(r.rid, []).append((node, fn))
+            if r.weak:
+                self.facts.weak_releases.add(r.rid)
         return replace(state, res=state.res - set(hit),
                        released=state.released | frozenset(r.rid for r in hit))
 
-    def _drop_names(self, state: State, names: set[str]) -> State:
+    def _drop_names(self, state: State, names: set[str], hard: bool = False) -> State:
+        """Hand off resources going by these names.
+
+        hard: a documented transfer (snd_ctl_add, list_add, a drvdata setter, return): the
+        resource is no longer ours. Otherwise the hand-off is a guess (a store into a struct
+        we do not own, a registration-looking call, an object carved out of the resource):
+        the resource stays tracked as weak, so it is reported only where the function itself
+        releases it on another error path."""
         names = {n for n in names if n}
         if not names:
             return state
-        # Handing off an object carved out of a resource hands off the resource.
+        direct = set(names)
+        # Handing off an object carved out of a resource may hand off the resource.
+        parents: set[str] = set()
         todo = [base_name(n) for n in names]
         while todo:
             b = todo.pop()
             parent = self.derived.get(b)
-            if parent and parent not in names:
-                names.add(parent)
+            if parent and parent not in names and parent not in parents:
+                parents.add(parent)
                 todo.append(parent)
-        # ... and whatever is stored in the fields of an object that is handed off.
-        bases = {n for n in names if re.fullmatch(r"[A-Za-z_]\w*", n)}
-        keep = frozenset(r for r in state.res if not (r.names & names) and
-                         not any(("->" in n or "." in n) and base_name(n) in bases
-                                 for n in r.names))
-        if keep == state.res:
+        # ... and so may whatever is stored in the fields of an object that is handed off.
+        bases = {n for n in direct if re.fullmatch(r"[A-Za-z_]\w*", n)}
+        out = set()
+        changed = False
+        for r in state.res:
+            if r.names & direct:
+                strength = hard
+            elif r.names & parents or any(("->" in n or "." in n) and base_name(n) in bases
+                                          for n in r.names):
+                strength = False
+            else:
+                out.add(r)
+                continue
+            changed = True
+            if strength:
+                if self._cur_in_loop:
+                    self.facts.loop_escapes.add(r.rid)
+                continue
+            out.add(r if r.weak else replace(r, weak=True))
+        if not changed:
             return state
-        if self._cur_in_loop:
-            self.facts.loop_escapes.update(r.rid for r in state.res - keep)
-        return replace(state, res=keep)
+        return replace(state, res=frozenset(out))
 
     def _value_of(self, rhs: tree_sitter.Node) -> frozenset[str] | None:
         r = _strip(rhs)
@@ -928,6 +983,11 @@ class Walker:
                 return lv_var, frozenset(table[op])
             if rv == frozenset({N}) and op == "==":
                 return lv_var, frozenset({N})
+            rs = _strip(right)
+            if op == "==" and rs.type == "identifier" and \
+                    re.fullmatch(r"[A-Z][A-Z0-9_]*[A-Z0-9]", self.p.text_of(rs)) and \
+                    self.p.text_of(rs) != "NULL":
+                return lv_var, frozenset({N, P})  # a named (error) constant is not zero
             if rv == frozenset({N}) and op == "!=":
                 return None
             return None
@@ -1024,7 +1084,7 @@ class Walker:
         while work:
             nid, st = work.pop()
             visits += 1
-            if visits > lim.max_visits or (visits & 255 == 0 and time.monotonic() > deadline):
+            if visits > lim.max_visits or (visits & 15 == 0 and time.monotonic() > deadline):
                 facts.truncated = True
                 facts.note = (f"{self.fn.name}: path bound reached after {visits} steps; "
                               "no findings reported for this function")
@@ -1207,7 +1267,7 @@ class Walker:
         returned_res: frozenset[Res] = frozenset()
         if returned:
             returned_res = frozenset(r for r in st.res if r.names & returned)
-            st = self._drop_names(st, returned)
+            st = self._drop_names(st, returned, hard=True)
         error = self._is_error_return(expr, st)
         if error and st.released:
             self.facts.error_exemplars.update(st.released)

@@ -46,7 +46,7 @@ class Callback:
 @dataclass
 class RaceKnowledge:
     entry_fields: dict[str, frozenset[str]]
-    callbacks: dict[str, Callback]
+    callbacks: dict[str, list[Callback]]
     atomic_fields: dict[str, frozenset[str]]
     atomic_members: dict[str, str]
     shutdown_fields: frozenset[str]
@@ -66,6 +66,7 @@ class RaceKnowledge:
     init_calls: frozenset[str] = frozenset()
     entry_param_types: dict[str, str] = field(default_factory=dict)
     atomic_param_types: frozenset[str] = frozenset()
+    single_param_types: frozenset[str] = frozenset()
 
 
 def _lst(v: Any) -> list[str]:
@@ -77,12 +78,12 @@ def _lst(v: Any) -> list[str]:
 @lru_cache(maxsize=1)
 def race_knowledge() -> RaceKnowledge:
     d = _builtin_data().get("races", {})
-    cbs: dict[str, Callback] = {}
+    cbs: dict[str, list[Callback]] = {}
     for e in d.get("callback", []):
         cb = Callback(frozenset(_lst(e.get("fn"))), int(e.get("arg", 0)), str(e.get("kind", "callback")),
                       bool(e.get("atomic", False)))
         for fn in cb.fns:
-            cbs[fn] = cb
+            cbs.setdefault(fn, []).append(cb)
     acc = d.get("access", {})
     sd = d.get("shutdown", {})
     return RaceKnowledge(
@@ -107,6 +108,7 @@ def race_knowledge() -> RaceKnowledge:
         init_calls=frozenset(_lst(acc.get("init_calls"))),
         entry_param_types={str(k): str(v) for k, v in d.get("entry_param_types", {}).items()},
         atomic_param_types=frozenset(_lst(d.get("atomic_param_types"))),
+        single_param_types=frozenset(_lst(d.get("single_param_types"))),
     )
 
 
@@ -136,6 +138,8 @@ _Q_DECLS = tree_sitter.Query(
     "(parameter_declaration type: (struct_specifier name: (type_identifier) @t)) @d")
 _Q_LABELS = tree_sitter.Query(C_LANGUAGE, "(labeled_statement label: (statement_identifier) @l)")
 
+_ALLOC_WORDS = frozenset({"alloc", "new", "create", "dup", "clone"})
+_COPY_RE = re.compile(r"(?<![\w>.])([A-Za-z_]\w*)\s*=\s*([A-Za-z_]\w*)\s*;")
 _NODE_KINDS = ("stmt", "cond", "switch", "return", "iter_enter", "guard_enter", "noreturn")
 _STMT_TYPES = frozenset({"expression_statement", "declaration", "return_statement", "if_statement",
                          "while_statement", "for_statement", "do_statement", "switch_statement"})
@@ -264,22 +268,28 @@ def _function_types(parsed: ParsedFile, fn: Function,
 
 
 _PRECOND_RE = re.compile(r"(?:must be |is |be )?(?:called|invoked|entered)?[^.]*\b(?:with|under)\b[^.]*"
-                         r"\b(?:lock|mutex|spinlock|sem)\w*\b[^.]*\b(?:held|locked|taken)\b"
-                         r"|\b(?:lock|mutex)\w* (?:must be |is )?held\b|\bcaller (?:must )?holds?\b"
+                         r"(?:\b|_)(?:lock|mutex|spinlock|sem)\w*\b[^.]*\b(?:held|locked|taken)\b"
+                         r"|(?:\b|_)(?:lock|mutex)\w* (?:must be |is )?held\b|\bcaller (?:must )?holds?\b"
                          r"|\block(?:ed)? by (?:the )?caller\b", re.I)
 
 
 def _precondition_held(parsed: ParsedFile, fn: Function) -> bool:
     """Does the comment right above the function say that a lock is held on entry?"""
     start = fn.node.start_byte
-    head = parsed.original[max(0, start - 1200):start].decode("utf-8", "replace")
-    end = head.rfind("*/")
-    if end < 0 or head[end + 2:].strip():
-        return False
-    begin = head.rfind("/*", 0, end)
-    if begin < 0:
-        return False
-    return bool(_PRECOND_RE.search(head[begin:end]))
+    head = parsed.original[max(0, start - 1600):start].decode("utf-8", "replace")
+    # the comment blocks stacked right above the function (`/* call with X held */
+    # /* NOTE: ... */`)
+    for _i in range(3):
+        end = head.rfind("*/")
+        if end < 0 or head[end + 2:].strip():
+            return False
+        begin = head.rfind("/*", 0, end)
+        if begin < 0:
+            return False
+        if _PRECOND_RE.search(head[begin:end]):
+            return True
+        head = head[:begin]
+    return False
 
 
 def _held_map(facts: FunctionFacts | None) -> tuple[list[tuple[int, int, int]], dict[int, frozenset[str]]]:
@@ -481,7 +491,15 @@ def summarise_function(parsed: ParsedFile, fn: Function, facts: FunctionFacts | 
         s.calls.append(Call(nm, args, held, c.start_point[0] - l0, c.start_byte - f0,
                             c.end_byte - f0, stmt_range(c)))
         acq = k.acquires.get(nm)
-        if acq is not None and acq.take == "ret" and acq.kind == "memory":
+        fresh = acq is not None and acq.take == "ret" and acq.kind == "memory"
+        if not fresh and _ALLOC_WORDS & set(_name_words(nm)):
+            # a driver's own allocator: `foo_cell_alloc(pool, &cell)` / `c = foo_new(..)`
+            fresh = True
+            for xn in (args_node.named_children if args_node is not None else []):
+                m = re.fullmatch(r"&\s*([A-Za-z_]\w*)", parsed.text_of(xn).strip())
+                if m:
+                    allocated.add(m.group(1))
+        if fresh:
             p = c.parent
             while p is not None and p.type in ("parenthesized_expression", "cast_expression"):
                 p = p.parent
@@ -514,6 +532,12 @@ def summarise_function(parsed: ParsedFile, fn: Function, facts: FunctionFacts | 
             s.acquisitions.append(Acquisition(lock, cls, tuple(h for h in held if h != lock),
                                               c.start_point[0] - l0, c.start_byte - f0, tryl,
                                               "nested" in nm))
+    # copies of a fresh object (`tail = tmp;`) are private too
+    body = parsed.text_of(fn.body)
+    for _round in range(2):
+        for m in _COPY_RE.finditer(body):
+            if m.group(2) in allocated:
+                allocated.add(m.group(1))
     s.allocated = frozenset(allocated)
     for lab in fnodes._slice(fnodes.label_starts, fnodes.labels, lo, hi):
         s.labels.append((parsed.text_of(lab), lab.start_byte - f0))
@@ -578,6 +602,7 @@ class RaceFile:
     guards: dict[str, Guard] = field(default_factory=dict)  # field key -> guard
     callers: dict[str, list[tuple[FnInfo, Call]]] = field(default_factory=dict)
     sleepy_bus: bool = True  # the device may sit on a sleeping bus (regmap over I2C/SPI)
+    sleep_guards: dict[str, int | None] = field(default_factory=dict)  # see sleepers()
 
     def sleeps(self, c: Call) -> bool:
         return sleeps(self.k, self.rk, c.name, c.args, self.sleepy_bus)
@@ -822,12 +847,14 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
     explained.update(positional)
     for info in order:
         for c in info.summary.calls:
-            cb = rk.callbacks.get(c.name)
-            if cb is not None and cb.arg < len(c.args):
+            for cb in rk.callbacks.get(c.name, ()):
+                if cb.arg >= len(c.args):
+                    continue
                 target = c.args[cb.arg]
                 tgt = fns.get(target)
                 if tgt is not None:
                     tgt.entry_of.append(cb.kind)
+                    explained[target] += 1
                     if cb.atomic:
                         tgt.atomic_kind = tgt.atomic_kind or cb.kind
         for a in info.summary.accesses:
@@ -847,6 +874,8 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
             continue
         t = info.summary.types.get(info.fn.params[0], "")
         kind = rk.entry_param_types.get(t)
+        if t in rk.single_param_types and len(info.fn.params) != 1:
+            kind = None  # `out_packet(struct urb *, u8, ...)` is not a completion handler
         if kind:
             info.entry_of.append(kind)
             if t in rk.atomic_param_types:
@@ -899,24 +928,35 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
         info.stream_setup = info.fn.name.endswith(rk.setup_suffixes) or any(
             e in rk.setup_fields for e in info.entry_of)
         info.trigger_ctx = any(e.endswith("_ops.trigger") for e in info.entry_of)
-    for _round in range(6):
+    # Locks held at every call site (a "must" fixpoint): helpers not resolved yet are TOP,
+    # so mutually recursive helpers reached only under a lock keep it.
+    top = {info.fn.name for info in order
+           if info.fn.is_static and not info.entry_of and
+           (callers.get(info.fn.name) or info.indirect_sites)}
+    for _round in range(8):
         changed = False
         for info in order:
             fn = info.fn
-            sites = callers.get(fn.name, []) + info.indirect_sites
+            sites = [(ci, c) for ci, c in callers.get(fn.name, []) + info.indirect_sites
+                     if ci is not info]
             if not fn.is_static or info.entry_of or not sites:
+                if fn.name in top:
+                    top.discard(fn.name)
+                    changed = True
                 continue
             if info.address_taken and info.unknown_ctx:
+                top.discard(fn.name)
                 continue
-            if any(ci is info for ci, _c in sites):
-                continue
-            inh: frozenset[str] | None = None
-            atomic = True
             live = [(ci, c) for ci, c in sites if not ci.init_like]
             init_only = not live
             known = [(ci, c) for ci, c in live if not ci.unknown_ctx]
             unknown = bool(live) and not known
-            for ci, c in known or live or sites:
+            basis = [(ci, c) for ci, c in (known or live or sites) if ci.fn.name not in top]
+            if not basis:
+                continue  # every caller is still unresolved
+            inh: frozenset[str] | None = None
+            atomic = True
+            for ci, c in basis:
                 keys = rf.held_keys(ci, c.held)
                 inh = keys if inh is None else inh & keys
                 site_atomic = ci.inherited_atomic or bool(ci.atomic_kind) or any(
@@ -924,14 +964,18 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
                 atomic = atomic and site_atomic
             inh = inh or frozenset()
             trig = bool(known) and all(ci.trigger_ctx for ci, _c in known)
-            if inh != info.inherited or atomic != info.inherited_atomic or \
+            # a helper of PCM set-up callbacks only (`*_setup_periods()` from .prepare)
+            setup = bool(known) and all(ci.stream_setup for ci, _c in known)
+            if fn.name in top or inh != info.inherited or atomic != info.inherited_atomic or \
                     (init_only and not info.init_like) or (unknown and not info.unknown_ctx) or \
-                    (trig and not info.trigger_ctx):
+                    (trig and not info.trigger_ctx) or (setup and not info.stream_setup):
+                top.discard(fn.name)
                 info.inherited = inh
                 info.inherited_atomic = atomic
                 info.init_like = info.init_like or init_only
                 info.unknown_ctx = info.unknown_ctx or unknown
                 info.trigger_ctx = info.trigger_ctx or trig
+                info.stream_setup = info.stream_setup or setup
                 changed = True
         if not changed:
             break
@@ -1016,11 +1060,14 @@ def _infer_guards(rf: RaceFile) -> None:
         for lk in list(counts):
             if lk != lock:
                 others[lk] = len({i.fn.name for i, a in accs if lk in rf.held_keys(i, a.held)})
-        rf.guards[key] = Guard(lock, cls or "lock", guarded, len(accs),
-                               len({i.fn.name for i, _a in guarded}),
-                               len({i.fn.name for i, a in accs if a.kind != "r"} |
-                                   {i.fn.name for i, _a in guarded}),
-                               frozenset(lk for lk, n in others.items() if n >= 2))
+        g = Guard(lock, cls or "lock", guarded, len(accs),
+                  len({i.fn.name for i, _a in guarded}), 0,
+                  frozenset(lk for lk, n in others.items() if n >= 2))
+        # Writers that cannot race with the lock's holders (PCM set-up callbacks for a
+        # spinlock, .trigger for a mutex) do not vote against it.
+        g.total_fns = len({i.fn.name for i, a in accs if a.kind != "r" and racing(rf, i, g)} |
+                          {i.fn.name for i, _a in guarded})
+        rf.guards[key] = g
 
 
 def racing(rf: RaceFile, info: FnInfo, g: Guard, a: Access | None = None) -> bool:
@@ -1207,27 +1254,61 @@ def flag_checkers(rf: RaceFile) -> dict[str, set[str]]:
 # ---------------------------------------------------------------- sleeping (KA501)
 
 
+_FALSE_ARGS = frozenset({"0", "false", "NULL", "0U", "0u"})
+
+
+def _param_guard(rf: RaceFile, info: FnInfo, c: Call) -> int | None:
+    """Index of a parameter tested before the call (`if (can_sleep) usleep_range(..)`,
+    `if (!load_on_demand) return -EIO;` earlier): the call depends on that argument."""
+    head = rf.parsed.original[info.b0:info.b0 + c.byte].decode("utf-8", "replace")
+    for i, p in enumerate(info.fn.params):
+        if p and re.search(r"\bif\s*\(\s*!?\s*" + re.escape(p) + r"\s*\)", head):
+            return i
+    return None
+
+
+def passes_false(c: Call, idx: int | None) -> bool:
+    return idx is not None and idx < len(c.args) and c.args[idx].strip() in _FALSE_ARGS
+
+
 def sleepers(rf: RaceFile) -> dict[str, tuple[FnInfo, Call]]:
     """Static file-local functions that may sleep outside their own atomic sections:
-    name -> (function, call) of a sleeping call (possibly in a deeper callee)."""
+    name -> (function, call) of a sleeping call (possibly in a deeper callee). A function
+    whose only sleeping paths are behind a test of one of its parameters records that
+    parameter in `rf.sleep_guards`; callers passing 0/false/NULL there do not sleep."""
     out: dict[str, tuple[FnInfo, Call]] = {}
+    guards: dict[str, int | None] = {}
     for _round in range(5):
         changed = False
         for info in rf.order:
-            if info.fn.name in out or not info.summary.analysed:
+            name = info.fn.name
+            if (name in out and guards.get(name) is None) or not info.summary.analysed:
                 continue
+            found: tuple[FnInfo, Call] | None = None
+            found_guard: int | None = None
             for c in info.summary.calls:
                 if any(rf.is_atomic_class(rf.lock_class(info, h)) for h in c.held):
                     continue
                 if rf.sleeps(c):
-                    out[info.fn.name] = (info, c)
-                    changed = True
+                    hit = (info, c)
+                else:
+                    deeper = out.get(c.name)
+                    if deeper is None or c.name == name or passes_false(c, guards.get(c.name)):
+                        continue
+                    hit = deeper
+                g = _param_guard(rf, info, c)
+                if g is None:
+                    found, found_guard = hit, None
                     break
-                deeper = out.get(c.name)
-                if deeper is not None and c.name != info.fn.name:
-                    out[info.fn.name] = deeper
-                    changed = True
-                    break
+                if found is None:
+                    found, found_guard = hit, g
+            if found is not None and (out.get(name) != found or guards.get(name) != found_guard):
+                if name in out and guards.get(name) is None:
+                    continue
+                out[name] = found
+                guards[name] = found_guard
+                changed = True
         if not changed:
             break
+    rf.sleep_guards = guards
     return out

@@ -7,10 +7,11 @@ import random
 import re
 import time
 
-from bench.reliability import fuzz, mutate
 from kernlint.config import Config
 from kernlint.engine import Engine
 from kernlint.lsp.fastinit import ReplayReader
+
+from bench.reliability import fuzz, mutate
 
 
 def test_fuzzed_fixtures_never_crash_or_hang() -> None:

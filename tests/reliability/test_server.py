@@ -7,7 +7,7 @@ from bench.reliability import edits, hostile, untrusted
 
 
 def test_hostile_clients_do_not_stop_the_server() -> None:
-    st = hostile.run(random_messages=40, seed=9, huge_mb=5, rapid=300)
+    st = hostile.run(random_messages=40, seed=9, huge_mb=9, rapid=300)
     assert st.failures == []
     assert st.messages >= 150
     assert st.survived == st.messages

@@ -25,7 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as t
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcParseError
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcParseError,
+)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -51,9 +56,10 @@ class _Malformed:
 
     jsonrpc = "2.0"
 
-    def __init__(self, msg_id: Any, method: str) -> None:
+    def __init__(self, msg_id: Any, method: str, notification: bool = False) -> None:
         self.id = msg_id
         self.method = method
+        self.notification = notification  # an LSP notification method sent with an id
 
 
 class KernlintProtocol(LanguageServerProtocol):
@@ -67,6 +73,12 @@ class KernlintProtocol(LanguageServerProtocol):
         self.cancelled: set[Any] = set()
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if isinstance(data, dict) and "jsonrpc" in data and "id" in data and "error" not in data \
+                and isinstance(data.get("method"), str):
+            types = t.METHOD_TO_TYPES.get(data["method"])
+            if types is not None and types[1] is None:
+                # pygls would structure it as the notification, drop the id and never answer
+                return _Malformed(data["id"], data["method"], notification=True)
         try:
             return super().structure_message(data)
         except JsonRpcException:
@@ -76,8 +88,15 @@ class KernlintProtocol(LanguageServerProtocol):
 
     def handle_message(self, message: Any) -> None:
         if isinstance(message, _Malformed):
-            log.error("request %s %r: invalid params", message.id, message.method)
-            err = JsonRpcInvalidParams(f"{message.method}: invalid params").to_response_error()
+            if message.notification:
+                log.error("request %s %r: that method is a notification", message.id,
+                          message.method)
+                err = JsonRpcInvalidRequest(
+                    f"{message.method} is a notification; send it without an id"
+                ).to_response_error()
+            else:
+                log.error("request %s %r: invalid params", message.id, message.method)
+                err = JsonRpcInvalidParams(f"{message.method}: invalid params").to_response_error()
             self._send_response(message.id, error=err)
             return
         super().handle_message(message)
@@ -204,7 +223,7 @@ class KernlintServer(LanguageServer):
             # A body that is not JSON: JSON-RPC wants a Parse error response with id null
             # (a client that sent a request would otherwise wait for ever).
             try:
-                self.protocol._send_response(None, error=JsonRpcParseError(
+                self.protocol._send_response(None, error=JsonRpcParseError(  # type: ignore[arg-type]
                     f"not a JSON message: {type(error).__name__}").to_response_error())
             except Exception:
                 log.debug("could not send the parse error response", exc_info=True)

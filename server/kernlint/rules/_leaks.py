@@ -20,8 +20,10 @@ def _reportable(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
     if r.iter_ref:
         return True
     if ex.error:
-        # Guessed or struct-held resources need the function's own error-path exemplar.
-        return not r.weak or r.rid in ctx.facts.error_exemplars
+        # Guessed, struct-held or handed-off resources need the function's own exemplar: a
+        # release on an error path, done while the resource was in that same weak state.
+        return not r.weak or (r.rid in ctx.facts.error_exemplars and
+                              r.rid in ctx.facts.weak_releases)
     return False
 
 

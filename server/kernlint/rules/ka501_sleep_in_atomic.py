@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..model import Finding, Related, Severity
-from ..races import file_races, sleepers, span_of
+from ..races import file_races, passes_false, sleepers, span_of
 from .base import FileContext, Rule
 
 
@@ -52,7 +52,8 @@ class SleepInAtomic(Rule):
                 continue
             for c in info.summary.calls:
                 direct = rf.sleeps(c)
-                via = None if direct else sl.get(c.name)
+                via = None if direct or passes_false(c, rf.sleep_guards.get(c.name)) \
+                    else sl.get(c.name)
                 if not direct and via is None:
                     continue
                 atomic = [h for h in c.held if rf.is_atomic_class(rf.lock_class(info, h))]

@@ -5,7 +5,9 @@ What: mutex_lock()/spin_lock*()/down*()/snd_pcm_stream_lock*() taken in this fun
 (not a guard() or scoped_guard() scope, not a lock the function is entered with per
 lockdep_assert_held() or __must_hold()) is still held when the function returns an error,
 or returns from a void function, while the function releases the lock on some other path.
-Functions that return with the lock held on every path are lock wrappers and are left alone;
+Functions that return with the lock held on every path are lock wrappers and are left alone
+when they are named or annotated as such (`*_lock*`, `*_begin`, `__acquires`); otherwise a
+lock held on an error exit is reported even when no path releases it;
 paths on which a conditional lock (`if (locked) mutex_lock(..)`) was not taken are impossible
 and are not walked.
 
@@ -33,6 +35,25 @@ from ..model import Finding, Related, Severity
 from .base import FunctionContext, Rule
 
 
+_LOCK_HELPER_WORDS = frozenset({"lock", "trylock", "acquire", "begin", "claim", "grab", "hold",
+                                "enter", "locked"})
+
+
+def _unlock_for(ctx: FunctionContext, cls: str, site: int) -> str:
+    """The release function matching the acquisition at site (spin_lock_irqsave ->
+    spin_unlock_irqrestore), from the knowledge file."""
+    acquired = next((name for node, name, _a in ctx.facts.calls if node == site), "")
+    releases = [op.fn for op in ctx.knowledge.locks.values()
+                if op.lock_class == cls and op.op == "release"]
+    for suffix, rel_suffix in (("_irqsave", "_irqrestore"), ("_irq", "_irq"), ("_bh", "_bh")):
+        if acquired.endswith(suffix):
+            match = [r for r in releases if r.endswith(rel_suffix)]
+            if match:
+                return match[0]
+    plain = [r for r in releases if not r.endswith(("_irqrestore", "_irq", "_bh"))]
+    return (plain or releases or [""])[0]
+
+
 class LockHeldAtReturn(Rule):
     code = "KL201"
     name = "lock-held-at-return"
@@ -46,6 +67,8 @@ class LockHeldAtReturn(Rule):
             return
         fn = facts.function
         acquires_ann = {a.arg.lstrip("&") for a in fn.annotations if a.name in ("__acquires",)}
+        wrapper = bool(_LOCK_HELPER_WORDS & set(fn.name.lower().split("_"))) or any(
+            a.name in ("__acquires", "__cond_acquires") for a in fn.annotations)
         exits = facts.exits
         seen: set[tuple[int, str]] = set()
         for ex in sorted(exits, key=lambda e: e.node):
@@ -56,25 +79,33 @@ class LockHeldAtReturn(Rule):
                     continue
                 if lk.name in facts.entry_locks:
                     continue  # the function juggles a lock its caller holds
-                if lk.name not in facts.lock_releases:
-                    continue
-                if not any(all(o.name != lk.name for o in other.state.locks) for other in exits):
+                released_elsewhere = lk.name in facts.lock_releases and \
+                    any(all(o.name != lk.name for o in other.state.locks) for other in exits)
+                # Held on every exit: a lock helper, unless it fails while holding the lock
+                # and is not named or annotated as one.
+                if not released_elsewhere and not (ex.error and not wrapper):
                     continue
                 if (ex.node, lk.name) in seen:
                     continue
                 seen.add((ex.node, lk.name))
                 related = [Related(ctx.span_of_node(lk.site), f"`{lk.name}` locked here")]
                 related += ctx.path_steps(ex, since=lk.site)
-                rel_node = facts.lock_releases[lk.name][0]
+                rel_sites = facts.lock_releases.get(lk.name) or []
+                rel_node = rel_sites[0] if rel_sites else None
                 unlock_fn = ""
-                for node_id, name, _args in facts.calls:
-                    if node_id == rel_node and ctx.knowledge.locks.get(name) is not None:
-                        unlock_fn = name
-                        break
-                related.append(Related(ctx.span_of_node(rel_node),
-                                       "released here on another path"))
+                if rel_node is not None:
+                    for node_id, name, _args in facts.calls:
+                        if node_id == rel_node and ctx.knowledge.locks.get(name) is not None:
+                            unlock_fn = name
+                            break
+                    related.append(Related(ctx.span_of_node(rel_node),
+                                           "released here on another path"))
+                else:
+                    unlock_fn = _unlock_for(ctx, lk.cls, lk.site)
                 where = "error path" if ex.error else "return"
                 msg = f"`{lk.name}` ({lk.cls}) is still held on this {where}"
+                if rel_node is None:
+                    msg += "; no path of this function releases it"
                 yield self.finding(ctx, ctx.span_of_node(ex.node), msg, fn.name, lk.name, related,
                                    {"lock": lk.name, "lock_class": lk.cls, "lock_node": lk.site,
                                     "exit_node": ex.node, "unlock_fn": unlock_fn,

@@ -4,18 +4,26 @@ everywhere is written without it here.
 What: per file, kernlint infers which lock guards each struct field (lockset inference):
 for every access of `chip->rate`, `ep->state`, `s->x.y` it takes the locks held on every
 path to it — mutex_lock/spin_lock pairs, guard()/scoped_guard() scopes, lockdep_assert_held()
-and __must_hold(), and the locks held at every call site of a static helper. Lock and
-field names are matched by struct type (`chip->lock` and `c->lock` of the same
-`struct foo *` are both `foo.lock`). When at least two accesses in at least two functions
-hold the lock, one of them a write, and the lock is held at 66% or more of the field's
-accesses, a write (or read-modify-write) without it is reported. Not counted: probe /
-init / create / alloc and remove / free / destroy / exit functions (and static helpers
-only called from them), objects the function just allocated, fields of atomic_t /
-refcount_t / lock / list / work types, accesses inside READ_ONCE/WRITE_ONCE/atomic_*/
-bit operations, addresses passed to APIs (`&chip->lock`), members of struct variables on
-the stack, functions whose leading comment says a lock is held on entry, call sites in
-init functions (for helper lock inheritance), PCM set-up callbacks for spinlock-guarded
-fields, and writes followed by wake_up()/complete() (a reply handed to a waiter).
+and __must_hold(), and the locks held at every call site of a static helper (direct calls
+and calls through a function pointer in the same file). Lock and field names are matched
+by struct type (`chip->lock` and `c->lock` of the same `struct foo *` are both `foo.lock`).
+When accesses in at least three functions hold the lock, one of them a write, and the lock
+is held in 75% or more of the functions that write the field, a write (or read-modify-
+write) without it is reported — once per field and function, and only when some access
+under the lock can run concurrently with it (kcontrol .put callbacks are serialised with
+each other and with .get by the control core). Not counted: probe / init / create / alloc /
+suspend / resume and remove / free / destroy / delete / exit functions, functions that
+create controls or PCMs (snd_ctl_add(), ...), static helpers only called from them (their
+accesses under the lock still count as evidence), functions stored in a table that another
+file calls (the caller's locks are unknown), exported functions called here with the lock
+held, objects the function just allocated (also from the driver's own `*_alloc()`), fields
+of atomic_t / refcount_t / lock / list / work types, accesses inside READ_ONCE/WRITE_ONCE/
+atomic_*/bit operations, addresses passed to APIs (`&chip->lock`), members of struct
+variables on the stack, functions whose leading comments say a lock is held on entry, PCM
+set-up callbacks (and their helpers) for spinlock-guarded fields, PCM .trigger callbacks
+(and their helpers) for mutex-guarded fields, writes under a second lock that other
+functions also hold around the field, `#if 0` code, and writes followed by
+wake_up()/complete() (a reply handed to a waiter).
 
 Why: a write that skips the lock races with every reader and writer that holds it:
 torn or lost updates, a stale state machine, use-after-free when the field is a pointer.
@@ -68,6 +76,7 @@ class UnguardedFieldAccess(Rule):
         acts = {(i.fn.name, a.byte) for i, _t, a, _g, _k in checks_then_acts(rf)}
         for info in rf.order:
             wakes = [c.byte for c in info.summary.calls if c.name.startswith(_HANDOFF)]
+            seen: set[str] = set()  # one finding per field and function
             for a in info.summary.accesses:
                 if a.kind == "r" or not candidate(rf, info, a):
                     continue
@@ -76,6 +85,8 @@ class UnguardedFieldAccess(Rule):
                 if (info.fn.name, a.byte) in acts:
                     continue  # reported as check-then-act (KR402)
                 key = access_key(rf, info, a)
+                if key in seen:
+                    continue
                 g = guard_of(rf, key)
                 if g is None or g.lock in rf.held_keys(info, a.held) or not racing(rf, info, g, a):
                     continue
@@ -83,6 +94,7 @@ class UnguardedFieldAccess(Rule):
                 if not others:
                     continue  # every guarded access is serialised with this one anyway
                 lock = raw_lock_in(rf, info, g.lock, g.guarded)
+                seen.add(key)
                 related = [Related(span_of(rf, i, e.byte, e.end_byte),
                                    f"`{e.expr}` accessed with `{g.lock}` held in {i.fn.name}()")
                            for i, e in others[:3]]

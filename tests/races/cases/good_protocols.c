@@ -169,3 +169,129 @@ static const struct snd_kcontrol_new demo_amp_ctls[] = {
 	{ .get = demo_fw_type_get, .put = demo_fw_type_put, .info = demo_fw_type_info },
 	{ .get = demo_fw_type_get, .put = demo_fw_type_reset, .info = demo_fw_type_info },
 };
+
+/* Cells taken from the driver's own pool belong to the caller until queued. */
+struct demo_cell {
+	struct demo_cell *next;
+	int ev;
+};
+
+struct demo_pool {
+	spinlock_t lock;
+	struct demo_cell *free;
+};
+
+static int demo_cell_alloc(struct demo_pool *pool, struct demo_cell **cellp)
+{
+	unsigned long flags;
+	struct demo_cell *c;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	c = pool->free;
+	if (c) {
+		pool->free = c->next;
+		c->next = NULL;
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	*cellp = c;
+	return c ? 0 : -ENOMEM;
+}
+
+static void demo_cell_free(struct demo_pool *pool, struct demo_cell *c)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	c->next = pool->free;
+	pool->free = c;
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+
+static void demo_pool_steal(struct demo_pool *pool, struct demo_cell *c)
+{
+	spin_lock(&pool->lock);
+	pool->free = c->next;
+	spin_unlock(&pool->lock);
+}
+
+static int demo_event_dup(struct demo_pool *pool, int n)
+{
+	struct demo_cell *tmp, *tail = NULL;
+
+	while (n-- > 0) {
+		if (demo_cell_alloc(pool, &tmp) < 0)
+			return -ENOMEM;
+		if (tail)
+			tail->next = tmp;
+		tail = tmp;
+	}
+	return 0;
+}
+
+/* Mutually recursive helpers only ever entered with the lock held (jack detection that
+ * retries a measurement from inside the measurement). */
+struct demo_jack {
+	struct mutex lock;
+	int detecting;
+};
+
+static void demo_start_acc_id(struct demo_jack *j, int retry);
+
+static int demo_do_id(struct demo_jack *j, int retry)
+{
+	if (retry)
+		demo_start_acc_id(j, 0);
+	j->detecting = 1;
+	return 0;
+}
+
+static void demo_start_acc_id(struct demo_jack *j, int retry)
+{
+	demo_do_id(j, retry);
+}
+
+static irqreturn_t demo_hpdet_irq(int irq, void *data)
+{
+	struct demo_jack *j = data;
+
+	mutex_lock(&j->lock);
+	demo_do_id(j, 1);
+	mutex_unlock(&j->lock);
+	return IRQ_HANDLED;
+}
+
+static void demo_hpdet_work(struct work_struct *work)
+{
+	struct demo_jack *j = container_of(work, struct demo_jack, work);
+
+	mutex_lock(&j->lock);
+	demo_start_acc_id(j, 1);
+	j->detecting = 0;
+	mutex_unlock(&j->lock);
+}
+
+static void demo_micd_work(struct work_struct *work)
+{
+	struct demo_jack *j = container_of(work, struct demo_jack, work);
+
+	mutex_lock(&j->lock);
+	j->detecting = 2;
+	mutex_unlock(&j->lock);
+}
+
+static void demo_micd_timeout(struct work_struct *work)
+{
+	struct demo_jack *j = container_of(work, struct demo_jack, work);
+
+	mutex_lock(&j->lock);
+	j->detecting = 3;
+	mutex_unlock(&j->lock);
+}
+
+static int demo_jack_probe(struct demo_jack *j)
+{
+	INIT_WORK(&j->hpdet_work, demo_hpdet_work);
+	INIT_WORK(&j->micd_work, demo_micd_work);
+	INIT_WORK(&j->micd_timeout, demo_micd_timeout);
+	return request_threaded_irq(1, NULL, demo_hpdet_irq, 0, "demo", j);
+}

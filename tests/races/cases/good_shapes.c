@@ -40,6 +40,19 @@ static int demo_prepare(struct snd_pcm_substream *ss)
 
 	p->running = 0;
 	p->fmt = 0;
+	demo_setup_periods(p);
+	return 0;
+}
+
+/* a helper of the set-up callbacks (and of probe) only */
+static void demo_setup_periods(struct demo_priv *p)
+{
+	p->running = 0;
+}
+
+static int demo_probe(struct demo_priv *p)
+{
+	demo_setup_periods(p);
 	return 0;
 }
 

@@ -126,3 +126,30 @@ static long demo_hwdep_read(struct demo_tscm *t, char __user *buf)
 		spin_unlock_irq(&t->lock);
 	return n;
 }
+
+/* The sleeping paths of these helpers depend on an argument: with 0/false they do not
+ * sleep (a firmware check told not to load the firmware, a position read told not to wait). */
+static int demo_check_firmware(struct demo_hw *hw, int load_on_demand)
+{
+	if (!hw->buf) {
+		if (!load_on_demand)
+			return -EIO;
+		msleep(100); /* rel: fw */
+	}
+	return 0;
+}
+
+static void demo_get_position(struct demo_hw *hw, bool can_sleep)
+{
+	if (can_sleep)
+		usleep_range(20, 21);
+}
+
+static void demo_fw_checks(struct demo_hw *hw)
+{
+	spin_lock(&hw->lock);
+	demo_check_firmware(hw, 0);
+	demo_get_position(hw, false);
+	demo_check_firmware(hw, 1); /* expect: KA501 rel=fw */
+	spin_unlock(&hw->lock);
+}

@@ -78,3 +78,46 @@ static int demo_mixer_start(struct demo_mixer *m, struct urb *urb, struct usb_de
 	usb_fill_int_urb(urb, dev, 0, NULL, 0, demo_notify, m, 1);
 	return usb_submit_urb(urb, GFP_KERNEL);
 }
+
+/* GOOD: a packet formatter taking the URB first is not a completion handler: it is
+ * stored in an ops table called from another file */
+struct demo_out_ops {
+	void (*output_packet)(struct urb *urb, unsigned char p0, unsigned char p1);
+};
+
+struct demo_ep {
+	spinlock_t buffer_lock;
+	int len;
+};
+
+static void demo_output_packet(struct urb *urb, unsigned char p0, unsigned char p1)
+{
+	struct demo_ep *ep = urb->context;
+
+	ep->len += 2;
+}
+
+static const struct demo_out_ops demo_out = {
+	.output_packet = demo_output_packet,
+};
+
+static void demo_ep_a(struct demo_ep *ep)
+{
+	spin_lock(&ep->buffer_lock);
+	ep->len = 0;
+	spin_unlock(&ep->buffer_lock);
+}
+
+static void demo_ep_b(struct demo_ep *ep)
+{
+	spin_lock(&ep->buffer_lock);
+	ep->len++;
+	spin_unlock(&ep->buffer_lock);
+}
+
+static void demo_ep_c(struct demo_ep *ep)
+{
+	spin_lock(&ep->buffer_lock);
+	ep->len--;
+	spin_unlock(&ep->buffer_lock);
+}

@@ -71,6 +71,13 @@ static int demo_pointer(struct demo_chip *chip)
 	return n;
 }
 
+/* call with params_lock held (the chip lock) */
+/* NOTE: a second comment between the precondition and the function */
+static void demo_commented(struct demo_chip *chip)
+{
+	chip->running = 7;
+}
+
 /* BAD: written without the lock */
 static int demo_stop_stream(struct demo_chip *chip)
 {
