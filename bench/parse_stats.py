@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import tree_sitter
-
 from kernlint.syntax import C_LANGUAGE, ParsedFile
 
 DEFAULT_TREE = Path(

@@ -60,6 +60,7 @@ class FunctionCache:
     hits: int = 0
     misses: int = 0
     ownership: dict[object, object] = field(default_factory=dict)  # ownership.py memo
+    races: dict[object, object] = field(default_factory=dict)  # races.py per-item memo
     # file-rule per-function summaries (races.AccessSummary), keyed by helper-summary
     # fingerprint, then function text hash; entries are position independent
     file_rule_summaries: OrderedDict[str, dict[str, object]] = field(default_factory=OrderedDict)
@@ -182,6 +183,8 @@ class Engine:
             extra: dict[str, object] = {}
             if access is not None:
                 extra["access_summaries"] = access
+            if cache is not None:
+                extra["race_memo"] = cache.races
             fctx = FileContext(parsed, all_facts, self.knowledge, extra)
             for rule in file_rules:
                 try:

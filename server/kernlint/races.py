@@ -19,6 +19,7 @@ Two levels:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -224,8 +225,8 @@ def _strip_subscripts(t: str) -> str:
 class _FileNodes:
     """Query captures for the whole file, bucketed by function (computed once per file)."""
 
-    def __init__(self, parsed: ParsedFile) -> None:
-        root = parsed.tree.root_node
+    def __init__(self, parsed: ParsedFile, root: tree_sitter.Node | None = None) -> None:
+        root = root if root is not None else parsed.tree.root_node
         self.fields = sorted(tree_sitter.QueryCursor(_Q_FIELDS).captures(root).get("f", []),
                              key=lambda n: n.start_byte)
         self.calls = sorted(tree_sitter.QueryCursor(_Q_CALLS).captures(root).get("c", []),
@@ -700,11 +701,45 @@ class RaceFile:
         return ft[0] if ft is not None and not ft[1] else ""
 
 
-def _structs(parsed: ParsedFile) -> dict[str, StructInfo]:
+def _pieces(parsed: ParsedFile) -> list[tree_sitter.Node]:
+    """Top-level items of the file; queries run per item so results can be memoised by the
+    item's text (an edit inside one function re-queries only that function)."""
+    return list(parsed.tree.root_node.children)
+
+
+def _memo_per_piece(parsed: ParsedFile, memo: dict[object, object] | None, tag: str,
+                    compute: Any) -> list[Any]:
+    out: list[Any] = []
+    for piece in _pieces(parsed):
+        key = (tag, hashlib.sha1(parsed.src[piece.start_byte:piece.end_byte]).hexdigest())
+        got = memo.get(key) if memo is not None else None
+        if got is None:
+            got = compute(piece)
+            if memo is not None:
+                memo[key] = got
+        out.append(got)
+    if memo is not None and len(memo) > 50000:
+        memo.clear()
+    return out
+
+
+_Q_STRUCTS = tree_sitter.Query(C_LANGUAGE, "(struct_specifier name: (type_identifier) @n "
+                                           "body: (field_declaration_list) @b)")
+_Q_INITS = tree_sitter.Query(C_LANGUAGE, "(initializer_pair designator: (field_designator "
+                                         "(field_identifier) @f) value: (identifier) @v)")
+
+
+def _structs(parsed: ParsedFile, memo: dict[object, object] | None = None) -> dict[str, StructInfo]:
     out: dict[str, StructInfo] = {}
-    q = tree_sitter.Query(C_LANGUAGE, "(struct_specifier name: (type_identifier) @n "
-                                      "body: (field_declaration_list) @b)")
-    for _i, caps in tree_sitter.QueryCursor(q).matches(parsed.tree.root_node):
+    for part in _memo_per_piece(parsed, memo, "structs", lambda n: _structs_in(parsed, n)):
+        for name, fields in part:
+            out.setdefault(name, StructInfo({})).fields.update(fields)
+    return out
+
+
+def _structs_in(parsed: ParsedFile, root: tree_sitter.Node) -> list[tuple[str, dict[str, tuple[str, bool]]]]:
+    out: dict[str, StructInfo] = {}
+    for _i, caps in tree_sitter.QueryCursor(_Q_STRUCTS).matches(root):
         n = caps.get("n", [])
         b = caps.get("b", [])
         if not n or not b:
@@ -725,22 +760,26 @@ def _structs(parsed: ParsedFile) -> dict[str, StructInfo]:
                 name, ptr = _declared_name(parsed, d)
                 if name:
                     info.fields[name] = (tname, ptr)
+    return [(k, dict(v.fields)) for k, v in out.items()]
+
+
+def _initializers(parsed: ParsedFile, names: set[str],
+                  memo: dict[object, object] | None = None) -> list[tuple[str, str, str]]:
+    """(function, struct type, field) for `.field = function` in struct initializers."""
+    out: list[tuple[str, str, str]] = []
+    for part in _memo_per_piece(parsed, memo, "inits", lambda n: _initializers_in(parsed, n)):
+        out.extend(x for x in part if x[0] in names)
     return out
 
 
-def _initializers(parsed: ParsedFile, names: set[str]) -> list[tuple[str, str, str]]:
-    """(function, struct type, field) for `.field = function` in struct initializers."""
-    q = tree_sitter.Query(C_LANGUAGE, "(initializer_pair designator: (field_designator "
-                                      "(field_identifier) @f) value: (identifier) @v)")
+def _initializers_in(parsed: ParsedFile, root: tree_sitter.Node) -> list[tuple[str, str, str]]:
     out = []
-    for _i, caps in tree_sitter.QueryCursor(q).matches(parsed.tree.root_node):
+    for _i, caps in tree_sitter.QueryCursor(_Q_INITS).matches(root):
         f = caps.get("f", [])
         v = caps.get("v", [])
         if not f or not v:
             continue
         fn = parsed.text_of(v[0])
-        if fn not in names:
-            continue
         p = v[0].parent
         typ = ""
         while p is not None:
@@ -768,15 +807,28 @@ def _in_if0(parsed: ParsedFile, fn: Function) -> bool:
     return False
 
 
-def _positional_initializers(parsed: ParsedFile, names: set[str]) -> list[str]:
+def _positional_initializers(parsed: ParsedFile, names: set[str],
+                             memo: dict[object, object] | None = None) -> list[str]:
     """Functions stored without a designator: `{ 0x08, demo_notify_sync }`."""
-    q = _Q_POSITIONAL
-    out = []
-    for n in tree_sitter.QueryCursor(q).captures(parsed.tree.root_node).get("v", []):
-        t = parsed.text_of(n)
-        if t in names:
-            out.append(t)
+    def one(root: tree_sitter.Node) -> list[str]:
+        return [parsed.text_of(n) for n in
+                tree_sitter.QueryCursor(_Q_POSITIONAL).captures(root).get("v", [])]
+    out: list[str] = []
+    for part in _memo_per_piece(parsed, memo, "positional", one):
+        out.extend(t for t in part if t in names)
     return out
+
+
+def _value_uses(parsed: ParsedFile, memo: dict[object, object] | None) -> Counter[str]:
+    """How often each identifier is used as a value (not called), EXPORT_SYMBOL() aside."""
+    def one(root: tree_sitter.Node) -> Counter[str]:
+        text = parsed.src[root.start_byte:root.end_byte].decode("utf-8", "replace")
+        masked = re.sub(r"\bEXPORT_SYMBOL\w*\s*\([^)]*\)", "", _mask(text))
+        return Counter(re.findall(r"(?<![\w.>])([A-Za-z_]\w*)\b(?!\s*\()", masked))
+    total: Counter[str] = Counter()
+    for part in _memo_per_piece(parsed, memo, "values", one):
+        total.update(part)
+    return total
 
 
 _Q_POSITIONAL = tree_sitter.Query(C_LANGUAGE, "(initializer_list (identifier) @v)")
@@ -798,22 +850,29 @@ def _init_like_name(rk: RaceKnowledge, name: str) -> bool:
 
 
 def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
-                 summaries: dict[str, object] | None = None) -> RaceFile:
+                 summaries: dict[str, object] | None = None,
+                 memo: dict[object, object] | None = None) -> RaceFile:
     """File-wide race view. `summaries` (function text hash -> AccessSummary) is an optional
     cache shared across runs; entries are position independent."""
     rk = race_knowledge()
     fnodes: _FileNodes | None = None
-    structs = _structs(parsed)
+    structs = _structs(parsed, memo)
     fns: dict[str, FnInfo] = {}
     order: list[FnInfo] = []
+    missing = 0 if summaries is None else sum(
+        1 for fa in facts if not isinstance(summaries.get(fa.function.text_hash), AccessSummary))
     for fa in facts:
         fn = fa.function
         key = f"{fn.text_hash}"
         got = summaries.get(key) if summaries is not None else None
         s = got if isinstance(got, AccessSummary) else None
         if s is None:
-            fnodes = fnodes or _FileNodes(parsed)
-            s = summarise_function(parsed, fn, fa, k, fnodes)
+            if summaries is not None and missing <= 4:
+                nodes = _FileNodes(parsed, fn.node)  # only the edited functions
+            else:
+                fnodes = fnodes or _FileNodes(parsed)
+                nodes = fnodes
+            s = summarise_function(parsed, fn, fa, k, nodes)
             if summaries is not None:
                 summaries[key] = s
         info = FnInfo(fn, s)
@@ -823,16 +882,16 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
     rf = RaceFile(parsed, k, rk, structs, fns, order)
     rf.sleepy_bus = any(m in parsed.text for m in rk.bus_markers)
     # ---- address-taken functions (used as values, not only called) ----
-    masked = re.sub(r"\bEXPORT_SYMBOL\w*\s*\([^)]*\)", "", _mask(parsed.text))
-    value_uses = Counter(re.findall(r"(?<![\w.>])([A-Za-z_]\w*)\b(?!\s*\()", masked))
+    value_uses = _value_uses(parsed, memo)
     for info in order:
         info.address_taken = value_uses.get(info.fn.name, 0) > 0
     # ---- entry points and atomic callbacks ----
     names = set(fns)
     stored: dict[str, set[str]] = defaultdict(set)  # function -> fields it is stored in
     explained: Counter[str] = Counter()  # value uses accounted for by a known storage
-    nonatomic = re.search(r"\bnonatomic\s*=\s*(?:true|1)\b", parsed.text) is not None
-    for fname, typ, fld in _initializers(parsed, names):
+    nonatomic = "nonatomic" in parsed.text and \
+        re.search(r"\bnonatomic\s*=\s*(?:true|1)\b", parsed.text) is not None
+    for fname, typ, fld in _initializers(parsed, names, memo):
         info = fns[fname]
         stored[fname].add(fld)
         explained[fname] += 1
@@ -843,7 +902,7 @@ def analyse_file(parsed: ParsedFile, facts: list[FunctionFacts], k: Knowledge,
             info.entry_of.append(f"{typ or '?'}.{fld}")
         if fld in rk.atomic_fields.get(typ, frozenset()) and not nonatomic:
             info.atomic_kind = info.atomic_kind or f"{typ}.{fld} callback"
-    positional = Counter(_positional_initializers(parsed, names))
+    positional = Counter(_positional_initializers(parsed, names, memo))
     explained.update(positional)
     for info in order:
         for c in info.summary.calls:
@@ -1131,8 +1190,10 @@ def file_races(ctx: Any) -> RaceFile:
     if isinstance(got, RaceFile):
         return got
     cache = ctx.extra.get("access_summaries")
+    memo = ctx.extra.get("race_memo")
     rf = analyse_file(ctx.parsed, ctx.functions, ctx.knowledge,
-                      cache if isinstance(cache, dict) else None)
+                      cache if isinstance(cache, dict) else None,
+                      memo if isinstance(memo, dict) else None)
     ctx.extra["races"] = rf
     return rf
 

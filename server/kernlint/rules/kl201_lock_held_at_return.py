@@ -34,7 +34,6 @@ from collections.abc import Iterable
 from ..model import Finding, Related, Severity
 from .base import FunctionContext, Rule
 
-
 _LOCK_HELPER_WORDS = frozenset({"lock", "trylock", "acquire", "begin", "claim", "grab", "hold",
                                 "enter", "locked"})
 
