@@ -41,6 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--select", help="only these rules or prefixes, comma-separated")
     p.add_argument("--ignore", help="skip these rules or prefixes, comma-separated")
     p.add_argument("--config", help="path to a .kernlint.toml (default: searched upwards)")
+    p.add_argument("--llm", action="store_true",
+                   help="send every finding to a model; offer only verified rewrites "
+                        "(templates are not used; see docs/llm.md)")
+    from ..llm.cli import add_llm_args
+
+    add_llm_args(p, write=False, report=True)
     p.set_defaults(func=cmd_fix)
 
 
@@ -61,6 +67,10 @@ def git_dirty(path: Path) -> bool:
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
+    if getattr(args, "llm", False):
+        from ..llm.batch import run_llm_fix
+
+        return run_llm_fix(args)
     from ..cli import UsageError, _config_for
     from ..engine import Engine
     from ..patches import make_diff
