@@ -300,7 +300,8 @@ class Walker:
             stack.extend(n.named_children)
 
     def _compute_owned(self) -> None:
-        """Locals that point to objects this function owns (allocated here, or inside them)."""
+        """Locals that point to objects this function owns (allocated here, or inside them).
+        A local with any other kind of assignment (buf = data->wbuffer) is not owned."""
         for _ in range(3):
             before = len(self.owned)
             for lhs, rhs in self._assigns:
@@ -318,6 +319,22 @@ class Walker:
                             self.derived.setdefault(lhs, b)
             if len(self.owned) == before:
                 break
+        for lhs, rhs in self._assigns:
+            if lhs not in self.owned:
+                continue
+            r = _strip(rhs)
+            if r.type == "call_expression":
+                name = call_name(self.p, r)
+                acq = self.k.acquires.get(name)
+                if acq is not None and acq.take == "ret" and not self.k.is_managed(name):
+                    continue
+            elif r.type in ("field_expression", "pointer_expression", "identifier"):
+                if base_name(norm(self.p.text_of(r))) in self.owned:
+                    continue
+            elif r.type in ("null", "number_literal") or self.p.text_of(r) == "NULL":
+                continue
+            self.owned.discard(lhs)
+            self.derived.pop(lhs, None)
 
     def _declared_name(self, d: tree_sitter.Node) -> str:
         while d is not None and d.type not in ("identifier",):
@@ -518,7 +535,7 @@ class Walker:
                 rstems = {stem(f, self.verbs) for f in summ.released_fns}
                 hit = [r for r in st.res
                        if (r.stem and r.stem in rstems) or
-                       (r.kind in ("resource", "ref") and r.take_arg and
+                       ((r.weak or r.kind in ("resource", "ref")) and
                         any(rel.fn in summ.released_fns for rel in r.releases))]
                 if hit:
                     for r in hit:
@@ -547,7 +564,7 @@ class Walker:
                 st = replace(st, res=st.res | {r})
             if summ.releases or summ.unlocks or summ.locks or summ.returns_alloc or \
                     summ.global_releases or summ.released_fns:
-                return st
+                return self._heuristic_transfer(st, name, args, arg_texts)
         # ---- unknown function ----
         if name in k.borrowed or k.is_managed(name):
             return state
@@ -566,15 +583,7 @@ class Walker:
                              released=st.released | frozenset(r.rid for r in hit))
             if st is not state:
                 return st
-        # Heuristic transfers: handed to a registering/adding function.
-        if k.looks_like_transfer(name):
-            drop: set[str] = set()
-            for i, (a_node, a) in enumerate(zip(args, arg_texts, strict=False)):
-                raw = self.p.text_of(a_node).strip()
-                if i > 0 or raw.startswith("&"):
-                    drop.add(a)
-                    drop.add(base_name(a))
-            st = self._drop_names(st, drop, hard=True)
+        st = self._heuristic_transfer(st, name, args, arg_texts)
         # Address of a tracked pointer passed to an unknown function: it may be freed or kept.
         for a_node, a in zip(args, arg_texts, strict=False):
             raw = self.p.text_of(a_node).strip()
@@ -591,7 +600,8 @@ class Walker:
                         frozenset({P}), weak=True, what="object")
                 st = replace(st, res=frozenset(x for x in st.res if result not in x.names) | {r})
             elif result and arg_texts and stem(name, self.verbs) in self.release_stems \
-                    and (result.startswith("$") or result in self.cond_idents):
+                    and (result.startswith("$") or result in self.cond_idents) \
+                    and not self._cur_in_loop:  # loop-made objects usually live in arrays
                 s = stem(name, self.verbs)
                 handle = next((a for a in arg_texts if self._is_trackable_var(a)
                                and not re.fullmatch(r"[A-Z0-9_]+", a)), "")
@@ -602,6 +612,19 @@ class Walker:
         return st
 
     _own_summary: Summary | None = None
+
+    def _heuristic_transfer(self, st: State, name: str, args: list[tree_sitter.Node],
+                            arg_texts: list[str]) -> State:
+        """Handed to a registering/adding function (add_new_ctl(mixer, .., store))."""
+        if not self.k.looks_like_transfer(name):
+            return st
+        drop: set[str] = set()
+        for i, (a_node, a) in enumerate(zip(args, arg_texts, strict=False)):
+            raw = self.p.text_of(a_node).strip()
+            if i > 0 or raw.startswith("&"):
+                drop.add(a)
+                drop.add(base_name(a))
+        return self._drop_names(st, drop, hard=True)
 
     def _is_plain_local(self, var: str) -> bool:
         return re.fullmatch(r"[A-Za-z_]\w*", var) is not None and var in self.locals
@@ -708,6 +731,8 @@ class Walker:
                 if self._cur_in_loop:
                     self.facts.loop_escapes.add(r.rid)
                 continue
+            if self._cur_in_loop:
+                self.facts.loop_escapes.add(r.rid)
             out.add(r if r.weak else replace(r, weak=True))
         if not changed:
             return state
@@ -1436,7 +1461,9 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
     if fn.returns_pointer:
         for ex in exits:
             for r in ex.returned_res:
-                if r.kind in ("memory", "resource") and not r.iter_ref:
+                # An allocator that also stores the object in the caller's struct
+                # (codec->spec = spec) hands ownership to that struct, not to its caller.
+                if r.kind in ("memory", "resource") and not r.iter_ref and not r.weak:
                     s.returns_alloc = r
                     break
             if s.returns_alloc is not None:
