@@ -224,6 +224,7 @@ class Walker:
         self.derived: dict[str, str] = {}
         self.cond_idents: set[str] = set()
         self._cond_counts: dict[str, int] = {}
+        self._release_calls: list[tuple[int, str, str]] = []
         self._assigns: list[tuple[str, tree_sitter.Node]] = []
         self._prescan()
         self._compute_owned()
@@ -286,6 +287,11 @@ class Walker:
             if t == "call_expression":
                 name = call_name(src, n)
                 self.callees.add(name)
+                if name in self.k.release_index:
+                    a_n = n.child_by_field_name("arguments")
+                    if a_n is not None and a_n.named_children:
+                        self._release_calls.append(
+                            (n.start_byte, name, norm(src.text_of(a_n.named_children[0]))))
                 acq = self.k.acquires.get(name)
                 if acq is not None and acq.take == "out":
                     args_n = n.child_by_field_name("arguments")
@@ -368,12 +374,26 @@ class Walker:
             facts[var] = values
         return replace(state, facts=frozenset(facts.items()))
 
-    def _restrict(self, state: State, var: str, allowed: frozenset[str]) -> State | None:
+    def _restrict(self, state: State, var: str, allowed: frozenset[str],
+                  _depth: int = 0) -> State | None:
         cur = state.fact(var)
         new = cur & allowed
         if not new:
             return None
         st = self._set_fact(state, var, new)
+        if _depth == 0:
+            # Variables known equal (tmp = be_chan) learn the same fact.
+            for k, v in list(st.facts):
+                other = None
+                if k == "=" + var:
+                    other = next(iter(v))
+                elif k.startswith("=") and v == frozenset({var}):
+                    other = k[1:]
+                if other is not None:
+                    nxt = self._restrict(st, other, allowed, 1)
+                    if nxt is None:
+                        return None
+                    st = nxt
         # Resources / locks whose success depends on var and is now impossible; a name that
         # is NULL holds nothing.
         res = frozenset(r for r in st.res if not (r.cond_var == var and not (new & r.success))
@@ -570,8 +590,11 @@ class Walker:
             return state
         st = state
         if k.looks_like_release(name):
-            for a in arg_texts:
+            for a_node, a in zip(args, arg_texts, strict=False):
                 st = self._release_by_name(st, node, name, a, stem_of=stem(name, self.verbs))
+                if self.p.text_of(a_node).lstrip().startswith("&") and "->" in a:
+                    # the object embeds what is freed (&ump->core): it goes with it
+                    st = self._release_by_name(st, node, name, base_name(a))
             # sst_pm_runtime_put(ctx) drops what pm_runtime_get_sync(ctx->dev) took.
             bases = {a for a in arg_texts if re.fullmatch(r"[A-Za-z_]\w*", a)}
             hit = [r for r in st.res if any(rel.fn in name for rel in r.releases)
@@ -626,6 +649,16 @@ class Walker:
                 drop.add(base_name(a))
         return self._drop_names(st, drop, hard=True)
 
+    def _retakes(self, before: int) -> set[tuple[str, str]]:
+        """(object, acquire fn) whose release call appears earlier in the function text."""
+        out: set[tuple[str, str]] = set()
+        for n in self._release_calls:
+            if n[0] < before:
+                for _rel, acq in self.k.releases_of(n[1]):
+                    if acq is not None:
+                        out.add((n[2], acq.fn))
+        return out
+
     def _is_plain_local(self, var: str) -> bool:
         return re.fullmatch(r"[A-Za-z_]\w*", var) is not None and var in self.locals
 
@@ -648,6 +681,9 @@ class Walker:
             success = acq.success
         if not target or target.startswith("$") or target in self.managed_vars:
             return state
+        if acq.take == "arg" and acq.kind == "ref" and \
+                (target, acq.fn) in self._retakes(call.start_byte):
+            return state  # put then get again around a reparent: the caller's count
         # A destructor installed on the device releases what hangs off the device (fields,
         # registrations on objects), not a local buffer of this function.
         if self.managed_releases and any(r.fn in self.managed_releases for r in acq.releases) \
@@ -807,6 +843,9 @@ class Walker:
             f = st.fact(rhs)
             if f != ALL:
                 val = f
+            if re.fullmatch(r"[A-Za-z_]\w*", lhs) and lhs != rhs and \
+                    (lhs in self.fact_vars or rhs in self.fact_vars):
+                st = replace(st, facts=st.facts | {("=" + lhs, frozenset({rhs}))})
         if rhs_stripped.type == "call_expression" and \
                 call_name(self.p, rhs_stripped) in ("PTR_ERR_OR_ZERO", "PTR_ERR"):
             _, cargs = self._call_info(rhs_stripped)
@@ -822,8 +861,14 @@ class Walker:
         return self._set_fact(st, lhs, val)
 
     def _reassigned(self, state: State, node_id: int, var: str) -> State:
-        """var gets a new value: earlier resources lose it as a name and as success witness."""
+        """var gets a new value: earlier resources lose it as a name and as success witness,
+        and it is no longer known equal to anything."""
         changed = False
+        if any(k == "=" + var or (k.startswith("=") and v == frozenset({var}))
+               for k, v in state.facts):
+            state = replace(state, facts=frozenset(
+                (k, v) for k, v in state.facts
+                if not (k == "=" + var or (k.startswith("=") and v == frozenset({var})))))
         res = set()
         for r in state.res:
             if r.site == node_id:

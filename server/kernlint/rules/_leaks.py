@@ -18,7 +18,7 @@ def _reportable(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
     if r.rid in ctx.facts.loop_escapes:
         return False  # handed off inside a loop; the zero-iteration path is not trusted
     if r.iter_ref:
-        return True
+        return not r.weak  # a loop node stored into something handed off was kept on purpose
     if ex.error:
         # Guessed, struct-held or handed-off resources need the function's own exemplar: a
         # release on an error path, done while the resource was in that same weak state.
