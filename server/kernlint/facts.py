@@ -80,6 +80,7 @@ class Res:
     stem: str = ""  # unknown arg-style acquisitions pair with a release of the same stem
     what: str = ""
     take_arg: bool = False  # the object itself became held (clk enabled, irq requested)
+    escaped: bool = False  # a guessed hand-off happened (store into a struct we do not own)
 
     @property
     def name(self) -> str:
@@ -138,6 +139,7 @@ class FunctionFacts:
     releases: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # rid -> (node, fn)
     error_exemplars: set[int] = field(default_factory=set)  # rids released on an error path
     weak_releases: set[int] = field(default_factory=set)  # rids released while weak
+    escaped_releases: set[int] = field(default_factory=set)  # rids released after a hand-off
     loop_escapes: set[int] = field(default_factory=set)  # rids handed off inside a loop body
     lock_releases: dict[str, list[int]] = field(default_factory=dict)
     lock_acquires: dict[str, list[int]] = field(default_factory=dict)
@@ -364,7 +366,7 @@ class Walker:
 
     # ---- helpers on state ----
     def _set_fact(self, state: State, var: str, values: frozenset[str] | None) -> State:
-        if values is not None and values != ALL and var not in self.fact_vars and \
+        if values is not None and values != ALL and var not in self._cond_counts and \
                 not var.startswith("$") and not _ERRISH.match(var) and \
                 not any(r.cond_var == var or var in r.names for r in state.res) and \
                 not any(lk.cond_var == var for lk in state.locks):
@@ -381,6 +383,12 @@ class Walker:
         if not new:
             return None
         st = self._set_fact(state, var, new)
+        if var not in self.fact_vars and not var.startswith("$") and not _ERRISH.match(var) \
+                and not any(r.cond_var == var or var in r.names for r in st.res) \
+                and not any(lk.cond_var == var for lk in st.locks) \
+                and not any(k.startswith("=") and (k == "=" + var or v == frozenset({var}))
+                            for k, v in st.facts):
+            st = self._set_fact(st, var, None)  # its only test is done: forget, keep states few
         if _depth == 0:
             # Variables known equal (tmp = be_chan) learn the same fact.
             for k, v in list(st.facts):
@@ -458,6 +466,8 @@ class Walker:
                 self.facts.releases.setdefault(r.rid, []).append((node, fn))
                 if r.weak:
                     self.facts.weak_releases.add(r.rid)
+                if r.escaped:
+                    self.facts.escaped_releases.add(r.rid)
                 changed = True
         if not changed:
             return state
@@ -725,6 +735,8 @@ class Walker:
             self.facts.releases.setdefault(r.rid, []).append((node, fn))
             if r.weak:
                 self.facts.weak_releases.add(r.rid)
+            if r.escaped:
+                self.facts.escaped_releases.add(r.rid)
         return replace(state, res=state.res - set(hit),
                        released=state.released | frozenset(r.rid for r in hit))
 
@@ -769,7 +781,7 @@ class Walker:
                 continue
             if self._cur_in_loop:
                 self.facts.loop_escapes.add(r.rid)
-            out.add(r if r.weak else replace(r, weak=True))
+            out.add(r if (r.weak and r.escaped) else replace(r, weak=True, escaped=True))
         if not changed:
             return state
         return replace(state, res=frozenset(out))

@@ -22,6 +22,8 @@ def _reportable(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
     if ex.error:
         # Guessed, struct-held or handed-off resources need the function's own exemplar: a
         # release on an error path, done while the resource was in that same weak state.
+        if r.escaped:  # handed off (a guess): the function must release it after that too
+            return r.rid in ctx.facts.error_exemplars and r.rid in ctx.facts.escaped_releases
         return not r.weak or (r.rid in ctx.facts.error_exemplars and
                               r.rid in ctx.facts.weak_releases)
     return False

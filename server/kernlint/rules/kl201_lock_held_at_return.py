@@ -66,7 +66,9 @@ class LockHeldAtReturn(Rule):
             return
         fn = facts.function
         acquires_ann = {a.arg.lstrip("&") for a in fn.annotations if a.name in ("__acquires",)}
-        wrapper = bool(_LOCK_HELPER_WORDS & set(fn.name.lower().split("_"))) or any(
+        words = fn.name.lower().split("_")
+        wrapper = bool(_LOCK_HELPER_WORDS & set(words)) or any(
+            w.endswith("lock") and not w.startswith("unlock") for w in words) or any(
             a.name in ("__acquires", "__cond_acquires") for a in fn.annotations)
         exits = facts.exits
         seen: set[tuple[int, str]] = set()
