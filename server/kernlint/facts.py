@@ -1397,9 +1397,17 @@ class Walker:
         assert isinstance(node, CNode)
         assert node.ast is not None
         name, args = self._macro(node)
-        if args and args[0].type == "identifier":
-            v = self.p.text_of(args[0])
-            st = self._set_fact(self._reassigned(st, node.id, v), v, None)
+        # The loop cursors get a new value on every iteration. For reference-holding
+        # iterators the knowledge file says which argument it is; for other loop macros
+        # (cursor first or last) every plain identifier that does not name a held resource.
+        known = self.k.iterators.get(name)
+        cursors = [args[known.var]] if known is not None and known.var < len(args) else \
+            [a for a in args if a.type == "identifier" and
+             not any(self.p.text_of(a) in r.names for r in st.res)]
+        for a in cursors:
+            if a.type == "identifier":
+                v = self.p.text_of(a)
+                st = self._set_fact(self._reassigned(st, node.id, v), v, None)
         it = self.k.iterators.get(name)
         if it is None or it.var >= len(args):
             return st
