@@ -61,6 +61,7 @@ class FunctionCache:
     misses: int = 0
     ownership: dict[object, object] = field(default_factory=dict)  # ownership.py memo
     races: dict[object, object] = field(default_factory=dict)  # races.py per-item memo
+    file_findings: dict[str, list[Finding]] = field(default_factory=dict)  # by function hash
     # file-rule per-function summaries (races.AccessSummary), keyed by helper-summary
     # fingerprint, then function text hash; entries are position independent
     file_rule_summaries: OrderedDict[str, dict[str, object]] = field(default_factory=OrderedDict)
@@ -98,6 +99,7 @@ class Analysis:
     parsed: ParsedFile
     result: FileResult
     facts: list[FunctionFacts]
+    complete: bool = True  # False: a quick run (file-wide rules carried over, not recomputed)
 
 
 class Engine:
@@ -119,14 +121,22 @@ class Engine:
         return self.analyze(ParsedFile(text, path), cache).result
 
     def analyze(self, parsed: ParsedFile, cache: FunctionCache | None = None,
-                keep_facts: bool = False) -> Analysis:
+                keep_facts: bool = False, quick: bool = False) -> Analysis:
+        """quick (editor, with a cache): run the per-function rules only and carry over the
+        file-wide (race) findings of functions whose text did not change since the last full
+        run; Analysis.complete is False. The caller follows up with a full run."""
         result = FileResult(parsed.path)
         functions = parsed.functions
         result.functions = len(functions)
         result.error_nodes = parsed.error_node_count()
         fn_rules = [r for r in self.rules if r.scope == "function"]
         file_rules = [r for r in self.rules if r.scope == "file"]
-        need_facts = keep_facts or bool(file_rules)
+        quick = quick and cache is not None and bool(file_rules)
+        if quick:
+            file_rules_run: list[Rule] = []
+        else:
+            file_rules_run = file_rules
+        need_facts = keep_facts or bool(file_rules_run)
         self._managed = self._managed_releases(parsed, cache)
         # Pass 1: static helpers, to learn what they do to their arguments.
         pass1: dict[int, FunctionFacts] = {}
@@ -150,19 +160,19 @@ class Engine:
                                .encode()).hexdigest()[:12]
         all_facts: list[FunctionFacts] = []
         access: dict[str, object] | None = None
-        if cache is not None and file_rules:
+        if cache is not None and file_rules_run:
             access = cache.summaries_for(f"{summ_fp}:{self._fingerprint}")
         for i, fn in enumerate(functions):
             key = f"{fn.text_hash}:{summ_fp}:{self._fingerprint}"
             cached = cache.get(key) if cache is not None else None
             # File rules read per-function summaries; facts are needed only where none is cached.
-            want_facts = keep_facts or (bool(file_rules) and
+            want_facts = keep_facts or (bool(file_rules_run) and
                                         (access is None or fn.text_hash not in access))
             if cached is not None:
                 dline, dbyte = fn.span.start_line, fn.node.start_byte
                 result.findings.extend(_shift(f, dline, dbyte) for f in cached.findings)
                 if not want_facts:
-                    if file_rules:
+                    if file_rules_run:
                         all_facts.append(FunctionFacts(fn, None))
                     continue
             facts = pass1.get(i)
@@ -179,7 +189,12 @@ class Engine:
             if cache is not None:
                 dline, dbyte = fn.span.start_line, fn.node.start_byte
                 cache.put(key, _Cached([_shift(f, -dline, -dbyte) for f in findings], None))
-        if file_rules:
+        if quick:
+            assert cache is not None
+            for fn in functions:
+                for f in cache.file_findings.get(fn.text_hash, ()):
+                    result.findings.append(_shift(f, fn.span.start_line, fn.node.start_byte))
+        if file_rules_run:
             extra: dict[str, object] = {}
             if access is not None:
                 extra["access_summaries"] = access
@@ -192,8 +207,24 @@ class Engine:
                 except Exception as exc:  # a rule bug must not take the file down
                     log.debug("rule %s failed on %s", rule.code, parsed.path, exc_info=True)
                     result.notes.append(f"{parsed.path}: rule {rule.code} failed: {exc!r}")
+            if cache is not None:
+                self._remember_file_findings(parsed, result.findings, file_rules_run, cache)
         result.findings = self._postprocess(parsed, result.findings)
-        return Analysis(parsed, result, all_facts)
+        return Analysis(parsed, result, all_facts, complete=not quick)
+
+    def _remember_file_findings(self, parsed: ParsedFile, findings: list[Finding],
+                                rules: list[Rule], cache: FunctionCache) -> None:
+        """File-rule findings relative to their function, for the next quick run."""
+        codes = {r.code for r in rules}
+        by_name = {fn.name: fn for fn in parsed.functions}
+        kept: dict[str, list[Finding]] = {}
+        for f in findings:
+            fn = by_name.get(f.function)
+            if f.rule not in codes or fn is None:
+                continue
+            kept.setdefault(fn.text_hash, []).append(
+                _shift(f, -fn.span.start_line, -fn.node.start_byte))
+        cache.file_findings = kept
 
     # ---- internals ----
     def _managed_releases(self, parsed: ParsedFile, cache: FunctionCache | None) -> frozenset[str]:

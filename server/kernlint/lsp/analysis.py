@@ -40,6 +40,7 @@ class Outcome:
     too_big: bool = False
     seconds: float = 0.0
     reused: bool = False  # this version had already been analysed
+    complete: bool = True  # False: a quick pass (file-wide race rules carried over)
 
 
 def too_big(text: str, limit: int) -> bool:
@@ -101,11 +102,17 @@ class Analyser:
             self._providers = load_providers()
         return self._providers
 
-    def analyse(self, doc: Document, lines: TextLines, version: int, force: bool = False) -> Outcome | None:
-        """Analyse `lines` as `version` of doc. None: skipped (stale or closed)."""
+    def analyse(self, doc: Document, lines: TextLines, version: int, force: bool = False,
+                quick: bool = False) -> Outcome | None:
+        """Analyse `lines` as `version` of doc. None: skipped (stale or closed).
+
+        quick: only when a full analysis of an earlier version exists; runs the per-function
+        rules and carries over race findings of unchanged functions (Outcome.complete False).
+        The caller then asks again without quick for the complete result."""
         if doc.closed or (not force and doc.version != version):
             return None
-        if not force and doc.analysed_version == version:
+        if not force and doc.analysed_version == version and \
+                (quick or doc.analysis is None or doc.analysis.complete):
             if doc.too_big:
                 return Outcome(version, lines, too_big=True, reused=True)
             if doc.analysis is not None:
@@ -113,12 +120,13 @@ class Analyser:
         t0 = time.perf_counter()
         self.busy_since = t0
         try:
-            return self._analyse(doc, lines, version, force, t0)
+            quick = quick and not force and doc.analysis is not None and doc.parsed is not None
+            return self._analyse(doc, lines, version, force, t0, quick)
         finally:
             self.busy_since = None
 
     def _analyse(self, doc: Document, lines: TextLines, version: int, force: bool,
-                 t0: float) -> Outcome:
+                 t0: float, quick: bool = False) -> Outcome:
         from ..engine import FunctionCache
         from ..syntax import ParsedFile
 
@@ -139,9 +147,9 @@ class Analyser:
         try:
             if doc.parsed is None or force:
                 doc.parsed = ParsedFile(lines.text, doc.path)
-            else:
+            elif doc.parsed.text != lines.text:
                 doc.parsed.update(lines.text)
-            analysis = engine.analyze(doc.parsed, doc.cache)
+            analysis = engine.analyze(doc.parsed, doc.cache, quick=quick)
         except Exception:
             log.exception("%s: analysis of version %s failed; keeping the previous diagnostics",
                           doc.path, version)
@@ -156,7 +164,8 @@ class Analyser:
         dt = time.perf_counter() - t0
         for note in analysis.result.notes:
             log.debug("%s", note)
-        return Outcome(version, lines, list(analysis.result.findings), seconds=dt)
+        return Outcome(version, lines, list(analysis.result.findings), seconds=dt,
+                       complete=analysis.complete)
 
     def _touch(self, doc: Document) -> None:
         self.hot[doc.uri] = doc

@@ -321,14 +321,22 @@ class KernlintServer(LanguageServer):
             version, lines = doc.version, doc.lines
             doc.running = True
             try:
-                out = await self.run_worker(self.analyser.analyse, doc, lines, version)
+                # A quick pass (per-function rules; race findings of unchanged functions
+                # carried over) is published first, then the complete result for the same
+                # version, unless a newer version arrived meanwhile.
+                out = await self.run_worker(self.analyser.analyse, doc, lines, version, False,
+                                            True)
+                if out is not None:
+                    self.deliver(doc, out)
+                if out is not None and not out.complete and doc.version == version \
+                        and not doc.closed:
+                    out = await self.run_worker(self.analyser.analyse, doc, lines, version)
+                    if out is not None:
+                        self.deliver(doc, out)
             except Exception:
                 log.exception("%s: analysis job failed", doc.path)
-                out = None
             finally:
                 doc.running = False
-            if out is not None:
-                self.deliver(doc, out)
             if doc.closed or doc.version == version:
                 return
 
@@ -337,7 +345,8 @@ class KernlintServer(LanguageServer):
         False if the analysis failed (the previous findings are kept)."""
         for _ in range(20):
             version = doc.version
-            if doc.findings_version == version:
+            if doc.findings_version == version and \
+                    (doc.analysis is None or doc.analysis.complete):
                 return True
             out = await self.run_worker(self.analyser.analyse, doc, doc.lines, version)
             if out is not None:
@@ -363,8 +372,10 @@ class KernlintServer(LanguageServer):
         else:
             diags = [convert.finding_to_diagnostic(f, doc.uri, out.lines, self.encoding,
                                                    self.diag_opts) for f in out.findings]
+        previous = doc.diagnostics if doc.findings_version == out.version else None
         doc.findings, doc.diagnostics, doc.findings_version = out.findings, diags, out.version
-        if not doc.pulled and doc.published_version != out.version:
+        if not doc.pulled and (doc.published_version != out.version or
+                               (previous is not None and diags != previous)):
             self.publish(doc.uri, diags, out.version)
             doc.published_version = out.version
         if not out.reused:
