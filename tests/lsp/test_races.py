@@ -52,3 +52,24 @@ async def test_close_while_analysing_publishes_nothing_after(client: Session) ->
     await asyncio.sleep(0.5)
     after = client.recorder.items[client.recorder.items.index(cleared) + 1:]
     assert not [p for p in after if p.uri == uri], "published for a closed document"
+
+
+async def test_race_findings_follow_in_a_complete_pass(client: Session) -> None:
+    """The quick pass leaves out race findings of the edited function; the complete pass
+    for the same version brings them back once typing pauses."""
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parents[1] / "races" / "cases" / "kr401_unguarded.c"
+    uri = client.open_doc("races.c", fixture.read_text())
+    first = await client.diagnostics(uri, 1)
+    races = [d for d in first if str(d.code).startswith("KR")]
+    assert races
+    target = races[0]
+    # a harmless statement at the start of the line that carries the finding
+    line = target.range.start.line
+    v = client.edit(uri, t.Range(t.Position(line, 0), t.Position(line, 0)), "\t;")
+    complete = await client.recorder.wait_for(
+        lambda p: p.uri == uri and p.version == v and
+        any(str(d.code) == str(target.code) and d.range.start.line == line
+            for d in p.diagnostics))
+    assert complete.version == v

@@ -42,6 +42,9 @@ from .analysis import Analyser, Outcome
 from .documents import Change, Document, DocumentStore, TextLines
 from .fastinit import CMD_CHECK_WORKSPACE, CMD_RECHECK_FILE, CMD_SHOW_RULE_DOC
 
+# The file-wide race rules run when typing pauses this long (docs/server.md).
+COMPLETE_AFTER_S = 0.075
+
 log = logging.getLogger("kernlint.lsp")
 
 SECTION = "kernlint"
@@ -319,26 +322,32 @@ class KernlintServer(LanguageServer):
                 await asyncio.sleep(self.debounce)
             immediate = False
             version, lines = doc.version, doc.lines
-            doc.running = True
-            try:
-                # A quick pass (per-function rules; race findings of unchanged functions
-                # carried over) is published first, then the complete result for the same
-                # version, unless a newer version arrived meanwhile.
-                out = await self.run_worker(self.analyser.analyse, doc, lines, version, False,
-                                            True)
-                if out is not None:
-                    self.deliver(doc, out)
-                if out is not None and not out.complete and doc.version == version \
-                        and not doc.closed:
-                    out = await self.run_worker(self.analyser.analyse, doc, lines, version)
-                    if out is not None:
-                        self.deliver(doc, out)
-            except Exception:
-                log.exception("%s: analysis job failed", doc.path)
-            finally:
-                doc.running = False
+            # Quick pass: per-function rules, race findings of unchanged functions carried
+            # over; published at once.
+            out = await self._run_analysis(doc, lines, version, quick=True)
+            if out is not None and not out.complete and doc.version == version \
+                    and not doc.closed:
+                # Complete pass (file-wide race inference) once typing pauses; a new edit
+                # during the pause cancels this task (schedule()) and starts over.
+                await asyncio.sleep(COMPLETE_AFTER_S)
+                if doc.version == version and not doc.closed:
+                    await self._run_analysis(doc, lines, version, quick=False)
             if doc.closed or doc.version == version:
                 return
+
+    async def _run_analysis(self, doc: Document, lines: Any, version: int,
+                            quick: bool) -> Outcome | None:
+        doc.running = True
+        try:
+            out = await self.run_worker(self.analyser.analyse, doc, lines, version, False, quick)
+        except Exception:
+            log.exception("%s: analysis job failed", doc.path)
+            return None
+        finally:
+            doc.running = False
+        if out is not None:
+            self.deliver(doc, out)
+        return out
 
     async def current(self, doc: Document) -> bool:
         """Bring doc's findings/diagnostics up to its current version (skips the debounce).
