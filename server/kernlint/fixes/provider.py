@@ -14,7 +14,7 @@ import logging
 from ..engine import Analysis, Engine
 from ..model import Applicability, Finding, Fix
 from ..syntax import Function, ParsedFile
-from . import add_lock, cleanup_label, disconnect_check, refcount, release_before_return
+from . import add_lock, cleanup_label, disconnect_check, refcount, release_before_return, scoped
 from .base import Candidate, FixContext, ladder_of
 
 log = logging.getLogger("kernlint.fixes")
@@ -67,6 +67,8 @@ def _fixes(ctx: FixContext, fresh: Finding, original: Finding) -> list[Fix]:
             label = cleanup_label.candidates(ctx, facts, fn, fresh)
             inline = release_before_return.candidates(ctx, facts, fn, fresh)
             cands = _rank(ctx, facts, fresh, label, inline)
+            # the idiomatic alternative (__free / guard) comes second, where the file uses it
+            cands += scoped.candidates(ctx, facts, fn, fresh)
     else:
         return []
     if not cands:
