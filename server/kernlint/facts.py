@@ -444,9 +444,8 @@ class Walker:
 
     def _release_matching(self, state: State, node: int, fn: str, arg_texts: list[str],
                           releases: list[tuple[Release, Acquire | None]]) -> State:
-        res = set(state.res)
-        changed = False
-        for r in list(res):
+        released: list[Res] = []
+        for r in state.res:
             hit = False
             for rel, acq in releases:
                 if rel.arg >= len(arg_texts):
@@ -462,17 +461,8 @@ class Walker:
                 if hit:
                     break
             if hit:
-                res.discard(r)
-                self.facts.releases.setdefault(r.rid, []).append((node, fn))
-                if r.weak:
-                    self.facts.weak_releases.add(r.rid)
-                if r.escaped:
-                    self.facts.escaped_releases.add(r.rid)
-                changed = True
-        if not changed:
-            return state
-        gone = frozenset(r.rid for r in state.res) - frozenset(r.rid for r in res)
-        return replace(state, res=frozenset(res), released=state.released | gone)
+                released.append(r)
+        return self._release(state, node, fn, released)
 
     def _handle_call(self, state: State, node: int, call: tree_sitter.Node,
                      result: str | None) -> State:
@@ -567,11 +557,7 @@ class Walker:
                        if (r.stem and r.stem in rstems) or
                        ((r.weak or r.kind in ("resource", "ref")) and
                         any(rel.fn in summ.released_fns for rel in r.releases))]
-                if hit:
-                    for r in hit:
-                        self.facts.releases.setdefault(r.rid, []).append((node, name))
-                    st = replace(st, res=st.res - set(hit),
-                                 released=st.released | frozenset(r.rid for r in hit))
+                st = self._release(st, node, name, hit, guessed=True)
             for idx, suffix, _cls in summ.unlocks:
                 if idx < len(arg_texts):
                     lname = arg_texts[idx] + suffix
@@ -609,11 +595,7 @@ class Walker:
             bases = {a for a in arg_texts if re.fullmatch(r"[A-Za-z_]\w*", a)}
             hit = [r for r in st.res if any(rel.fn in name for rel in r.releases)
                    and any(base_name(n) in bases for n in r.names)]
-            if hit:
-                for r in hit:
-                    self.facts.releases.setdefault(r.rid, []).append((node, name))
-                st = replace(st, res=st.res - set(hit),
-                             released=st.released | frozenset(r.rid for r in hit))
+            st = self._release(st, node, name, hit, guessed=True)
             if st is not state:
                 return st
         st = self._heuristic_transfer(st, name, args, arg_texts)
@@ -729,9 +711,18 @@ class Walker:
                          stem_of: str | None = None) -> State:
         hit = [r for r in state.res if name in r.names and
                (not r.stem or stem_of is None or r.stem == stem_of)]
+        return self._release(state, node, fn, hit)
+
+    def _release(self, state: State, node: int, fn: str, hit: list[Res],
+                 guessed: bool = False) -> State:
+        """Release these resources at node (by fn) and record it for the exemplar rules.
+        guessed: a helper that only looks like it releases them; it silences, but is no
+        evidence (exemplar) for reporting another path."""
         if not hit:
             return state
         for r in hit:
+            if guessed:
+                continue
             self.facts.releases.setdefault(r.rid, []).append((node, fn))
             if r.weak:
                 self.facts.weak_releases.add(r.rid)
