@@ -107,3 +107,44 @@ async def test_no_llm_action_when_off(lsp: LanguageClient, stub: StubLLM) -> Non
     actions = await _actions(lsp, uri, diag)
     assert not any(a.title.startswith("Fix with LLM") for a in actions)
     assert stub.requests == []
+
+
+async def test_llm_resolve_reports_progress(lsp: LanguageClient, stub: StubLLM,
+                                            request: pytest.FixtureRequest) -> None:
+    if "neovim" in request.node.name:
+        pytest.skip("progress needs window.workDoneProgress (the VS Code capability set)")
+    stub.default = Canned(fenced(LEAK_FIXED))
+    uri, diag = await _open(lsp)
+    [action] = [a for a in await _actions(lsp, uri, diag) if a.title == TITLE]
+    resolved = await lsp.code_action_resolve_async(action)
+    assert resolved.edit is not None
+    await asyncio.sleep(0.2)
+    llm_tokens = [tok for tok in lsp.progress_reports if str(tok).startswith("kernlint-llm-")]
+    assert llm_tokens
+    kinds = [type(r).__name__ for r in lsp.progress_reports[llm_tokens[-1]]]
+    assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+
+
+async def test_llm_resolve_is_cancellable(lsp: LanguageClient, stub: StubLLM,
+                                          request: pytest.FixtureRequest) -> None:
+    if "neovim" in request.node.name:
+        pytest.skip("cancels through the progress token (the VS Code capability set)")
+    stub.default = Canned(fenced(LEAK_FIXED), delay=20.0)
+    uri, diag = await _open(lsp)
+    [action] = [a for a in await _actions(lsp, uri, diag) if a.title == TITLE]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    pending = asyncio.ensure_future(lsp.code_action_resolve_async(action))
+    token = None
+    for _ in range(100):
+        token = next((tok for tok in lsp.progress_reports
+                      if str(tok).startswith("kernlint-llm-")), None)
+        if token is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert token is not None
+    await asyncio.sleep(0.3)
+    lsp.window_work_done_progress_cancel(t.WorkDoneProgressCancelParams(token=token))
+    resolved = await asyncio.wait_for(pending, 10)
+    assert resolved.edit is None
+    assert loop.time() - started < 10, "the model call was not abandoned"

@@ -372,14 +372,20 @@ def llm_actions(ctx: Any) -> list[Any]:
 
 
 def resolve_llm_action(ctx: Any, finding: Finding, key: dict[str, Any],
-                       cancel_event: client.EventLike | None = None) -> Fix | None:
+                       cancel_event: client.EventLike | None = None,
+                       progress: Callable[[str], None] | None = None) -> Fix | None:
     settings: LlmSettings = ctx.config.llm
     if key.get("model") and key["model"] != settings.model:
         log.info("LLM action was listed for %s, the model is now %s; not resolving",
                  key["model"], settings.model)
         return None
+    def report(msg: str) -> None:
+        log.info("LLM fix: %s", msg)
+        if progress is not None:
+            progress(client.scrub(msg))
+
     res = asyncio.run(resolve_llm_fix(ctx.engine, settings, ctx.text, ctx.path, finding,
-                                      lambda msg: log.info("LLM fix: %s", msg), cancel_event))
+                                      report, cancel_event))
     if res.fix is None:
         log.info("LLM fix for %s in %s(): %s", finding.rule, finding.function,
                  client.scrub(res.reason))

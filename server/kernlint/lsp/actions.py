@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -51,6 +52,9 @@ class ActionContext:
     parsed: ParsedFile | None = None  # None for blocking providers
     analysis: Analysis | None = None
     fix_cache: dict[str, list[Fix]] = field(default_factory=dict)  # per document version
+    # For blocking providers: set when the client cancels the request or the progress.
+    cancel: threading.Event | None = None
+    progress: Callable[[str], None] | None = None  # short status lines ($/progress report)
 
 
 @dataclass
@@ -174,7 +178,7 @@ class LlmFixes:
         return specs
 
     def resolve(self, ctx: ActionContext, finding: Finding, key: dict[str, Any]) -> Fix | None:
-        fix: Fix | None = self._m.resolve_llm_action(ctx, finding, key)
+        fix: Fix | None = self._m.resolve_llm_action(ctx, finding, key, ctx.cancel, ctx.progress)
         return fix
 
 

@@ -567,14 +567,68 @@ def build_server() -> KernlintServer:
         if got is None:
             return action
         provider, ctx, finding = got
-        run = ls.run_blocking if provider.blocking else ls.run_worker
-        fix = await run(ls.analyser.resolve, provider, ctx, finding, data["key"])
+        if provider.blocking:
+            fix = await _resolve_blocking(ls, provider, ctx, finding, data["key"], action.title)
+        else:
+            fix = await ls.run_worker(ls.analyser.resolve, provider, ctx, finding, data["key"])
         if fix is None or doc.closed or doc.version != version:
             return action
         action.edit = convert.fix_to_workspace_edit(
             fix, doc.uri, version, TextLines(ctx.text), ls.encoding,
             bool(ls.cap("workspace.workspace_edit.document_changes", False)))
         return action
+
+    async def _resolve_blocking(ls: KernlintServer, provider: Any, ctx: Any, finding: Any,
+                                key: dict[str, Any], title: str) -> Any:
+        """A slow provider (the LLM): on its own thread, with $/progress on a fresh token and
+        cancellation by $/cancelRequest or by cancelling the progress."""
+        msg_id = ls.protocol.msg_id
+        progress = ls.work_done_progress
+        token: str | None = None
+        if ls.cap("window.work_done_progress", False):
+            token = f"kernlint-llm-{uuid.uuid4()}"
+            try:
+                await progress.create_async(token)
+                progress.begin(token, t.WorkDoneProgressBegin(title=f"kernlint: {title}",
+                                                              cancellable=True))
+            except Exception as exc:
+                log.warning("window/workDoneProgress/create failed: %s", exc)
+                token = None
+        cancel = threading.Event()
+        loop = ls.loop
+        assert loop is not None
+
+        def report(message: str) -> None:
+            if token is not None:
+                loop.call_soon_threadsafe(
+                    progress.report, token, t.WorkDoneProgressReport(message=message[:200]))
+
+        ctx.cancel, ctx.progress = cancel, report
+
+        async def watch() -> None:
+            while not cancel.is_set():
+                fut = progress.tokens.get(token) if token is not None else None
+                if (msg_id is not None and msg_id in ls.protocol.cancelled) or \
+                        (fut is not None and fut.cancelled()):
+                    cancel.set()
+                    return
+                await asyncio.sleep(0.05)
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            return await ls.run_blocking(ls.analyser.resolve, provider, ctx, finding, key)
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+        finally:
+            cancelled = cancel.is_set()
+            cancel.set()  # stops the watcher
+            watcher.cancel()
+            if token is not None:
+                progress.end(token, t.WorkDoneProgressEnd(
+                    message="cancelled" if cancelled else "done"))
+            if msg_id is not None:
+                ls.protocol.cancelled.discard(msg_id)
 
     @ls.feature(t.CODE_ACTION_RESOLVE)
     async def code_action_resolve(ls: KernlintServer, params: t.CodeAction) -> t.CodeAction:
