@@ -31,7 +31,7 @@ import tree_sitter
 from .cfg import call_name
 from .facts import FunctionFacts, norm
 from .knowledge import Knowledge, _builtin_data
-from .syntax import C_LANGUAGE, Function, ParsedFile, _mask
+from .syntax import C_LANGUAGE, Function, ParsedFile, mask_code
 
 # ---------------------------------------------------------------- knowledge
 
@@ -823,7 +823,7 @@ def _value_uses(parsed: ParsedFile, memo: dict[object, object] | None) -> Counte
     """How often each identifier is used as a value (not called), EXPORT_SYMBOL() aside."""
     def one(root: tree_sitter.Node) -> Counter[str]:
         text = parsed.src[root.start_byte:root.end_byte].decode("utf-8", "replace")
-        masked = re.sub(r"\bEXPORT_SYMBOL\w*\s*\([^)]*\)", "", _mask(text))
+        masked = re.sub(r"\bEXPORT_SYMBOL\w*\s*\([^)]*\)", "", mask_code(text))
         return Counter(re.findall(r"(?<![\w.>])([A-Za-z_]\w*)\b(?!\s*\()", masked))
     total: Counter[str] = Counter()
     for part in _memo_per_piece(parsed, memo, "values", one):

@@ -88,7 +88,7 @@ def _spaces_like(text: str) -> str:
     return "\n".join(" " * len(part) for part in text.split("\n"))
 
 
-def _mask(source: str) -> str:
+def mask_code(source: str) -> str:
     """Comments and string literals replaced by spaces (same length), so regexes skip them."""
     masked = _COMMENT_RE.sub(lambda m: _spaces_like(m.group(0)), source)
     return _STRING_RE.sub(lambda m: _spaces_like(m.group(0)), masked)
@@ -113,7 +113,7 @@ def prepare(source: str) -> Prepared:
     Works on ``str`` and keeps code-point offsets; the caller encodes to UTF-8.
     Non-ASCII characters are never blanked, so byte offsets are kept as well.
     """
-    masked = _mask(source)
+    masked = mask_code(source)
     edits: list[tuple[int, int, str | None]] = []  # (start, end, replacement or None: blank)
     annotations: list[Annotation] = []
 

@@ -22,7 +22,7 @@ import tree_sitter
 
 from ..facts import FunctionFacts, norm
 from ..model import Applicability, Finding, TextEdit
-from ..syntax import Function, _mask
+from ..syntax import Function, mask_code
 from .base import Candidate, FixContext
 
 FIX_FREE = "scoped.free"
@@ -147,7 +147,7 @@ def free_candidates(ctx: FixContext, facts: FunctionFacts, fn: Function,
 
 def guard_candidates(ctx: FixContext, facts: FunctionFacts, fn: Function,
                      finding: Finding) -> list[Candidate]:
-    if finding.rule != "KL201" or not re.search(r"\b(?:scoped_)?guard\s*\(", _mask(ctx.text)):
+    if finding.rule != "KL201" or not re.search(r"\b(?:scoped_)?guard\s*\(", mask_code(ctx.text)):
         return []
     lock = str(finding.data.get("lock") or finding.resource)
     lock_node = finding.data.get("lock_node")
