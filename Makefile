@@ -23,7 +23,7 @@ test-deps: $(BIN)/python
 	scripts/setup-editors.sh
 
 lint: test-deps
-	$(BIN)/ruff check server tests bench
+	$(BIN)/ruff check server tests bench scripts
 	$(BIN)/mypy
 
 test: test-deps lint

@@ -259,8 +259,8 @@ class KernlintServer(LanguageServer):
                 cfg = Config()
         for origin, data in (("initializationOptions", self.init_options),
                              ("settings", self.client_settings)):
-            if data is None:
-                continue
+            if data is None or data == []:
+                continue  # no settings (Lua clients encode an empty table as [])
             if not isinstance(data, dict):
                 errors.append(f"{origin}: expected an object; ignored")
                 continue

@@ -69,8 +69,16 @@ function M.cmd(root)
   return { 'kernlint', 'serve' }
 end
 
+-- An empty Lua table would go out as a JSON array; the server wants an object.
+local function as_object(t)
+  if t == nil or next(t) == nil then
+    return vim.empty_dict()
+  end
+  return t
+end
+
 local function init_options(settings)
-  return vim.deepcopy(settings or {})
+  return as_object(vim.deepcopy(settings or {}))
 end
 
 --- Settings table for nvim-lspconfig (`default_config`) or for vim.lsp.start.
@@ -90,7 +98,7 @@ function M.lspconfig(opts)
       end
       return M.find_root(fname_or_buf)
     end,
-    settings = { kernlint = o.settings },
+    settings = { kernlint = as_object(o.settings) },
     init_options = init_options(o.settings),
     single_file_support = true,
   }
@@ -113,7 +121,7 @@ local function start_010(bufnr)
     name = M.name,
     cmd = M.cmd(root),
     root_dir = root,
-    settings = { kernlint = M.options.settings },
+    settings = { kernlint = as_object(M.options.settings) },
     init_options = init_options(M.options.settings),
     on_attach = M.options.on_attach,
     capabilities = M.options.capabilities,
@@ -134,7 +142,7 @@ function M.setup(opts)
       root_dir = function(bufnr, on_dir)
         on_dir(M.find_root(vim.api.nvim_buf_get_name(bufnr)))
       end,
-      settings = { kernlint = M.options.settings },
+      settings = { kernlint = as_object(M.options.settings) },
       init_options = init_options(M.options.settings),
       on_attach = M.options.on_attach,
       capabilities = M.options.capabilities,
