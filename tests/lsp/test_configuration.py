@@ -87,3 +87,13 @@ async def test_workspace_configuration_wins_over_init_options(client: Session) -
     got = await client.recorder.wait_for(lambda p: p.uri == uri and p.version == 1
                                          and not by_code(p.diagnostics, "KL101"))
     assert by_code(got.diagnostics, "KL201")
+
+
+@pytest.mark.settings([])
+@pytest.mark.init_options([])
+async def test_empty_lua_table_settings_are_no_settings(client: Session) -> None:
+    """Neovim sends an empty Lua settings table as a JSON array: that is not an error."""
+    uri = client.open_doc("snd_demo.c")
+    diags = await client.diagnostics(uri, 1)
+    assert by_code(diags, "KL101")
+    assert not errors(client)
