@@ -1218,6 +1218,8 @@ class Walker:
             const = self._const_truth(node.ast)
             if const is None:
                 const = self._loop_entry_truth(node.ast, st2)
+            if const is None:
+                const = self._fresh_pointer_truth(node.ast, st2)
             fact = self._cond_fact(node.ast, temp)
             out = []
             for branch, succ in ((True, node.succ[0]), (False, node.succ[1])):
@@ -1304,6 +1306,27 @@ class Walker:
             return frozenset({N})
         if re.fullmatch(r"\d+|0[xX][0-9a-fA-F]+", t):
             return frozenset({P})
+        return None
+
+    def _fresh_pointer_truth(self, expr: tree_sitter.Node, st: State) -> bool | None:
+        """`res != other` / `res == other`: memory this function just allocated (held, plain
+        local, known allocator) is not any pointer that existed before it."""
+        e = _strip(expr)
+        if e.type != "binary_expression":
+            return None
+        op = e.child_by_field_name("operator")
+        left, right = e.child_by_field_name("left"), e.child_by_field_name("right")
+        if op is None or left is None or right is None or self.p.text_of(op) not in ("==", "!="):
+            return None
+        a, b = norm(self.p.text_of(_strip(left))), norm(self.p.text_of(_strip(right)))
+        for mine, other in ((a, b), (b, a)):
+            if not re.fullmatch(r"[A-Za-z_]\w*", other) or other == "NULL":
+                continue
+            for r in st.res:
+                if mine in r.names and other not in r.names and r.kind == "memory" and \
+                        not r.weak and self._is_plain_local(mine) and \
+                        st.fact(mine) <= frozenset({N, P}):
+                    return self.p.text_of(op) == "!="
         return None
 
     def _const_truth(self, expr: tree_sitter.Node) -> bool | None:

@@ -208,3 +208,21 @@ abort:
 	fx_halt(chip);
 	return ret;
 }
+
+/* A fresh allocation is never the caller's buffer. */
+static int fx_maybe_copy(struct fx_chip *chip, int *list, int len)
+{
+	int *result = list;
+
+	if (len > 8) {
+		result = kmalloc_array(len, sizeof(int), GFP_KERNEL);
+		if (!result)
+			return -ENOMEM;
+		fx_read_list(chip, result, len);
+	}
+	if (len >= 0)
+		len = fx_use_list(chip, result, len);
+	if (result != list)
+		kfree(result);
+	return len;
+}
