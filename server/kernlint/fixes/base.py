@@ -231,6 +231,19 @@ def item_of_finding(f: Finding) -> Item | None:
     return ("r", site) if isinstance(site, int) else None
 
 
+def finding_exit(facts: FunctionFacts, finding: Finding) -> tuple[Item, int, list[State]] | None:
+    """The held item of a leak/lock finding, its exit node, and the states reaching that exit
+    still holding it (None when any of them is missing)."""
+    item = item_of_finding(finding)
+    exit_node = finding.data.get("exit_node")
+    if item is None or not isinstance(exit_node, int):
+        return None
+    states = exit_states(facts, exit_node, item)
+    if not states:
+        return None
+    return item, exit_node, states
+
+
 def exit_states(facts: FunctionFacts, exit_node: int, item: Item) -> list[State]:
     return [ex.state for ex in facts.exits if ex.node == exit_node and item in held_items(ex.state)]
 

@@ -41,10 +41,9 @@ from .base import (
     call_of_statement,
     entering_states,
     err_var_of,
-    exit_states,
+    finding_exit,
     held_items,
     is_release_like,
-    item_of_finding,
     jump_statements,
     label_targets,
     ladder_of,
@@ -197,13 +196,10 @@ def _failed(v: frozenset[str]) -> bool:
 def candidates(ctx: FixContext, facts: FunctionFacts, fn: Function, finding: Finding) -> list[Candidate]:
     cfg = facts.cfg
     assert cfg is not None
-    item = item_of_finding(finding)
-    exit_node = finding.data.get("exit_node")
-    if item is None or not isinstance(exit_node, int):
+    exit_info = finding_exit(facts, finding)
+    if exit_info is None:
         return []
-    states = exit_states(facts, exit_node, item)
-    if not states:
-        return []
+    item, exit_node, states = exit_info
     rel = release_text_for(ctx, facts, finding, states[0])
     ex_node = cfg.nodes[exit_node].ast
     if ex_node is not None and ex_node.type == "return_statement":

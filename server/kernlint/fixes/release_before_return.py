@@ -27,10 +27,9 @@ from ..syntax import Function
 from .base import (
     Candidate,
     FixContext,
-    exit_states,
+    finding_exit,
     insert_before_statement,
     insert_lines_before,
-    item_of_finding,
     release_text_for,
     res_in,
     return_expr,
@@ -92,13 +91,10 @@ def _find_call(ctx: FixContext, root: tree_sitter.Node, name: str) -> tree_sitte
 def candidates(ctx: FixContext, facts: FunctionFacts, fn: Function, finding: Finding) -> list[Candidate]:
     cfg = facts.cfg
     assert cfg is not None
-    item = item_of_finding(finding)
-    exit_node = finding.data.get("exit_node")
-    if item is None or not isinstance(exit_node, int):
+    exit_info = finding_exit(facts, finding)
+    if exit_info is None:
         return []
-    states = exit_states(facts, exit_node, item)
-    if not states:
-        return []
+    item, exit_node, states = exit_info
     ex = cfg.nodes[exit_node]
     ex_ast = ex.ast
     res = res_in(states[0], int(item[1])) if item[0] == "r" else None  # type: ignore[call-overload]
