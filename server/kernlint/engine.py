@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
@@ -47,7 +46,6 @@ def _shift(f: Finding, dline: int, dbyte: int) -> Finding:
 @dataclass
 class _Cached:
     findings: list[Finding]  # relative to the function's first line and byte
-    facts: FunctionFacts | None
 
 
 @dataclass
@@ -188,7 +186,7 @@ class Engine:
             result.findings.extend(findings)
             if cache is not None:
                 dline, dbyte = fn.span.start_line, fn.node.start_byte
-                cache.put(key, _Cached([_shift(f, -dline, -dbyte) for f in findings], None))
+                cache.put(key, _Cached([_shift(f, -dline, -dbyte) for f in findings]))
         if quick:
             assert cache is not None
             for fn in functions:
@@ -298,9 +296,3 @@ def _suppressed(lines: list[str], line: int, code: str) -> bool:
                 if any(code.startswith(c.strip()) for c in codes.split(",") if c.strip()):
                     return True
     return False
-
-
-def timed_analyze(engine: Engine, text: str, path: str) -> tuple[FileResult, float]:
-    t0 = time.perf_counter()
-    r = engine.analyze_text(text, path)
-    return r, time.perf_counter() - t0

@@ -416,10 +416,6 @@ class Walker:
             st = replace(st, res=res, locks=locks)
         return st
 
-    def _is_local_base(self, expr: str) -> bool:
-        b = base_name(expr)
-        return bool(b) and b in self.locals and b not in self.params
-
     # ---- call and assignment effects ----
     def _call_info(self, call: tree_sitter.Node) -> tuple[str, list[tree_sitter.Node]]:
         got = self._call_cache.get(call.id)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..facts import ExitRecord, FunctionFacts, Res, State
+from ..facts import ExitRecord, FunctionFacts
 from ..knowledge import Knowledge
 from ..model import Finding, Related, Severity, Span
 from ..syntax import ParsedFile
@@ -103,6 +103,3 @@ class Rule:
         return Finding(self.code, message, span, self.severity, function, resource,
                        tuple(related), dict(data or {}))
 
-
-def held_resources(state: State) -> frozenset[Res]:
-    return state.res
