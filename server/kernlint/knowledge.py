@@ -74,6 +74,26 @@ class IteratorRef:
     releases: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ManagedAlt:
+    """The device-managed counterpart of an acquisition (data/managed_api.toml)."""
+
+    fn: str
+    managed: str
+    device: str  # "same": same arguments | "prepend": a `struct device *` goes first
+
+
+@dataclass
+class ManagedApi:
+    alternatives: dict[str, ManagedAlt] = field(default_factory=dict)
+    device_arg: frozenset[str] = frozenset()  # calls whose first argument is the device
+    device_of_param: dict[str, str] = field(default_factory=dict)  # struct name -> "&{}->dev"
+    drvdata: dict[str, str] = field(default_factory=dict)  # setter -> getter
+    setup_words: tuple[str, ...] = ()
+    teardown_words: tuple[str, ...] = ()
+    teardown_fields: tuple[str, ...] = ()
+
+
 @dataclass
 class Knowledge:
     acquires: dict[str, Acquire] = field(default_factory=dict)
@@ -98,6 +118,7 @@ class Knowledge:
     destructor_fields: tuple[str, ...] = ()
     destructor_registrars: dict[str, int] = field(default_factory=dict)
     managed_if: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+    managed: ManagedApi = field(default_factory=ManagedApi)
     _memo: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     # ---- queries ----
@@ -239,6 +260,9 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
         where = f"{origin}: managed_if[{i}]"
         k.managed_if.append((frozenset(_as_list(entry.get("when", []), where)),
                              frozenset(_as_list(entry.get("releases", []), where))))
+    mg = data.get("managed", {})
+    if mg:
+        _merge_managed(k.managed, mg, f"{origin}: managed")
     s = data.get("sleeping", {})
     if s:
         k.sleeping |= frozenset(_as_list(s.get("always", []), origin))
@@ -247,15 +271,44 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
         k.sleeping_gfp |= frozenset(_as_list(s.get("sleeping_gfp", []), origin))
 
 
+def _merge_managed(m: ManagedApi, data: Any, where: str) -> None:
+    if not isinstance(data, dict):
+        raise KnowledgeError(f"{where}: expected a table")
+    for fn, entry in dict(data.get("alternatives", {})).items():
+        w = f"{where}.alternatives.{fn}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("managed"), str):
+            raise KnowledgeError(f"{w}: expected {{ managed = \"devm_...\", device = ... }}")
+        device = str(entry.get("device", "same"))
+        if device not in ("same", "prepend"):
+            raise KnowledgeError(f"{w}: device must be \"same\" or \"prepend\"")
+        m.alternatives[str(fn)] = ManagedAlt(str(fn), str(entry["managed"]), device)
+    m.device_arg |= frozenset(_as_list(data.get("device_arg", []), f"{where}.device_arg"))
+    for key in ("device_of_param", "drvdata"):
+        table = data.get(key, {})
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            raise KnowledgeError(f"{where}.{key}: expected a table of strings")
+        getattr(m, key).update({str(a): str(b) for a, b in table.items()})
+    for key in ("setup_words", "teardown_words", "teardown_fields"):
+        extra = tuple(_as_list(data.get(key, []), f"{where}.{key}"))
+        setattr(m, key, getattr(m, key) + extra)
+
+
 @lru_cache(maxsize=1)
 def _builtin_data() -> dict[str, Any]:
     text = resources.files("kernlint").joinpath("data/kernel_api.toml").read_text("utf-8")
     return tomllib.loads(text)
 
 
+@lru_cache(maxsize=1)
+def _managed_data() -> dict[str, Any]:
+    text = resources.files("kernlint").joinpath("data/managed_api.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
 def load_knowledge(extra: dict[str, Any] | None = None) -> Knowledge:
     k = Knowledge()
     _merge(k, _builtin_data(), "kernel_api.toml")
+    _merge(k, _managed_data(), "managed_api.toml")
     if extra:
         _merge(k, extra, ".kernlint.toml [knowledge]")
     return k

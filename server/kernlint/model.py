@@ -81,6 +81,9 @@ class Fix:
     finding: Finding | None = None
     kind: str = "quickfix"  # or "refactor.rewrite"
     fix_id: str = ""  # stable id of the fix template
+    # Line ranges (0-based [start, end) of the original text) the fix edits besides its
+    # finding's function, e.g. the remove() callback of a managed-API conversion.
+    sites: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass

@@ -126,7 +126,7 @@ class FixContext:
             if not verdict.ok:
                 continue
             out.append(Fix(c.title, tuple(c.edits), c.applicability, rule or finding.rule,
-                           finding, c.kind, c.fix_id))
+                           finding, c.kind, c.fix_id, tuple(c.extra_allowed)))
         return out
 
     # ---- spans ----

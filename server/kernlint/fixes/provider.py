@@ -14,7 +14,15 @@ import logging
 from ..engine import Analysis, Engine
 from ..model import Applicability, Finding, Fix
 from ..syntax import Function, ParsedFile
-from . import add_lock, cleanup_label, disconnect_check, refcount, release_before_return, scoped
+from . import (
+    add_lock,
+    cleanup_label,
+    disconnect_check,
+    managed,
+    refcount,
+    release_before_return,
+    scoped,
+)
 from .base import Candidate, FixContext, ladder_of
 
 log = logging.getLogger("kernlint.fixes")
@@ -67,8 +75,10 @@ def _fixes(ctx: FixContext, fresh: Finding, original: Finding) -> list[Fix]:
             label = cleanup_label.candidates(ctx, facts, fn, fresh)
             inline = release_before_return.candidates(ctx, facts, fn, fresh)
             cands = _rank(ctx, facts, fresh, label, inline)
-            # the idiomatic alternative (__free / guard) comes second, where the file uses it
+            # the idiomatic alternatives (__free / guard, then devm_) come second, where the
+            # file already uses them; they are unsafe, so never preferred
             cands += scoped.candidates(ctx, facts, fn, fresh)
+            cands += managed.candidates(ctx, facts, fn, fresh)
     else:
         return []
     if not cands:
@@ -77,7 +87,7 @@ def _fixes(ctx: FixContext, fresh: Finding, original: Finding) -> list[Fix]:
     if fn is None:
         return []
     fixes = ctx.offer(fresh, fn, cands)
-    fixes = [Fix(f.title, f.edits, f.applicability, f.rule, original, f.kind, f.fix_id)
+    fixes = [Fix(f.title, f.edits, f.applicability, f.rule, original, f.kind, f.fix_id, f.sites)
              for f in fixes]
     fixes.sort(key=lambda f: _ORDER.get(f.applicability, 3))
     return fixes
