@@ -61,8 +61,10 @@ def test_every_offered_fix_verifies(engine: Engine, case: Path) -> None:
             new = apply_edits(text, fx.edits)
             lo, hi = function_lines(parsed, f.function) or (0, 0)
             grow = new.count("\n") - text.count("\n")
+            # a multi-site fix (the managed alternative's remove()) declares its other sites
+            sites = [(a, b + max(grow, 0)) for a, b in fx.sites]
             v = verify_text(engine, case.name, text, analysis.result.findings, f, new,
-                            [(lo, hi + max(grow, 0))])
+                            [(lo, hi + max(grow, 0)), *sites])
             assert v.ok, f"{fx.title}: {v.reason}"
         # safe fixes come first
         apps = [fx.applicability for fx in fixes]

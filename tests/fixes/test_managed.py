@@ -42,6 +42,7 @@ def _managed(fixes: list[Fix]) -> list[Fix]:
 @pytest.mark.parametrize("name,title,teardown", [
     ("card.c", "Use snd_devm_card_new() (device-managed)", "quill_remove"),
     ("buffer.c", "Use devm_kcalloc() (device-managed)", "tern_remove"),
+    ("clkref.c", "Use devm_clk_get() (device-managed)", "lark_i2s_remove"),  # KL301
 ])
 def test_managed_alternative(engine: Engine, name: str, title: str, teardown: str) -> None:
     text, finding, fixes = _fixes(engine, name)
@@ -151,3 +152,22 @@ def test_project_can_add_a_managed_counterpart(tmp_path: Path) -> None:
     new = apply_edits(text, alt.edits)
     assert "devm_tern_desc_alloc(&pdev->dev, priv->ndesc)" in new
     assert "tern_desc_free(" not in new
+
+
+@pytest.mark.parametrize("case", sorted(p for p in HERE.glob("*.c") if not p.name.endswith(".alt.c")),
+                         ids=lambda p: p.stem)
+def test_every_offered_fix_verifies(engine: Engine, case: Path) -> None:
+    """Every fix offered on these fixtures, managed or not, passes verification on its own
+    declared sites (the function, plus remove() for the managed one)."""
+    text = case.read_text("utf-8")
+    parsed = ParsedFile(text, case.name)
+    analysis = engine.analyze(parsed)
+    for f in analysis.result.findings:
+        for fx in fixes_for(engine, parsed, analysis, f):
+            new = apply_edits(text, list(fx.edits))
+            lo, hi = function_lines(parsed, f.function) or (0, 0)
+            grow = max(new.count("\n") - text.count("\n"), 0)
+            allowed = [(lo, hi + grow), *((a, b + grow) for a, b in fx.sites)]
+            v = verify_text(engine, case.name, text, analysis.result.findings, f, new, allowed)
+            assert v.ok, f"{fx.title}: {v.reason}"
+            assert bool(fx.sites) == (fx.fix_id == FIX_MANAGED)

@@ -462,21 +462,60 @@ def _teardown(ctx: FixContext, fn: Function, plan: _Plan,
     st = _statement_of(call)
     if st is None:
         raise _Bail
-    edits = [_delete(ctx, st)]
-    # a local read from the stored object only to release it goes too
-    args = _args(call)
-    arg = args[release_fns[call_name(ctx.parsed, call)]]
-    if arg.type == "identifier":
-        name = ctx.node_text(arg)
-        decl = locals_[name]
-        uses = [n for n in _walk(other.body) if n.type == "identifier"
-                and ctx.node_text(n) == name]
-        decls = decl.children_by_field_name("declarator")
-        if len(uses) == 2 and len(decls) == 1 and decl.parent is not None and \
-                decl.parent.type == "compound_statement":
-            lines = _statement_lines(ctx, decl)
-            if lines is None:
-                raise _Bail
+    return other, _teardown_edits(ctx, other, st)
+
+
+def _pure(ctx: FixContext, node: tree_sitter.Node) -> bool:
+    """An initialiser whose only calls are driver-data getters (nothing happens if the
+    variable goes)."""
+    getters = set(ctx.k.managed.drvdata.values())
+    return all(n.type != "call_expression" or call_name(ctx.parsed, n) in getters
+               for n in _walk(node)) and _is_side_effect_free_but_calls(node)
+
+
+def _is_side_effect_free_but_calls(node: tree_sitter.Node) -> bool:
+    return not any(n.type in ("assignment_expression", "update_expression") for n in _walk(node))
+
+
+def _teardown_edits(ctx: FixContext, fn: Function, release: tree_sitter.Node) -> list[TextEdit]:
+    """Delete the release in the teardown function, then the locals that only fed it
+    (`struct x *p = platform_get_drvdata(pdev);` with no use left); a body left with
+    nothing in it becomes `{\n}`."""
+    edits = [_delete(ctx, release)]
+    gone: list[tuple[int, int]] = [(release.start_byte, release.end_byte)]
+    changed = True
+    while changed:
+        changed = False
+        for n in _walk(fn.body):
+            if n.type != "declaration" or n.parent is None or \
+                    n.parent.type != "compound_statement" or \
+                    any(a <= n.start_byte and n.end_byte <= b for a, b in gone):
+                continue
+            decls = n.children_by_field_name("declarator")
+            if len(decls) != 1 or decls[0].type != "init_declarator":
+                continue
+            d, v = decls[0].child_by_field_name("declarator"), decls[0].child_by_field_name("value")
+            while d is not None and d.type == "pointer_declarator":
+                d = d.child_by_field_name("declarator")
+            if d is None or d.type != "identifier" or v is None or not _pure(ctx, v):
+                continue
+            name = ctx.node_text(d)
+            live = [u for u in _walk(fn.body) if u.type == "identifier" and u.id != d.id
+                    and ctx.node_text(u) == name
+                    and not any(a <= u.start_byte < b for a, b in gone)]
+            lines = _statement_lines(ctx, n)
+            if live or lines is None:
+                continue
             edits.append(TextEdit(ctx.span(ctx.parsed.lines.line_start(lines[0]),
                                            ctx.parsed.lines.line_start(lines[1])), ""))
-    return other, edits
+            gone.append((n.start_byte, n.end_byte))
+            changed = True
+    left = [c for c in fn.body.named_children
+            if not any(a <= c.start_byte and c.end_byte <= b for a, b in gone)]
+    if not left and fn.body.child_count >= 2:
+        open_b, close_b = fn.body.children[0], fn.body.children[-1]
+        if ctx.pos(open_b.end_byte)[0] != ctx.pos(close_b.start_byte)[0]:
+            close_line = ctx.pos(close_b.start_byte)[0]
+            return [TextEdit(ctx.span(open_b.end_byte,
+                                      ctx.parsed.lines.line_start(close_line)), "\n")]
+    return edits
