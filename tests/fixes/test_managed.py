@@ -43,6 +43,7 @@ def _managed(fixes: list[Fix]) -> list[Fix]:
     ("card.c", "Use snd_devm_card_new() (device-managed)", "quill_remove"),
     ("buffer.c", "Use devm_kcalloc() (device-managed)", "tern_remove"),
     ("clkref.c", "Use devm_clk_get() (device-managed)", "lark_i2s_remove"),  # KL301
+    ("irq.c", "Use devm_request_threaded_irq() (device-managed)", "heron_remove"),
 ])
 def test_managed_alternative(engine: Engine, name: str, title: str, teardown: str) -> None:
     text, finding, fixes = _fixes(engine, name)

@@ -236,6 +236,11 @@ def _candidate(ctx: FixContext, facts: FunctionFacts, fn: Function,
     if len(calls) != 1:
         return None
     call = calls[0]
+    loop = site.parent
+    while loop is not None and loop.id != fn.body.id:
+        if loop.type in ("for_statement", "while_statement", "do_statement"):
+            return None  # one acquisition per iteration: not one stored object
+        loop = loop.parent
     var = _flat(finding.resource)
     if not (_IDENT.fullmatch(var) or _MEMBER.fullmatch(var)):
         return None
@@ -295,11 +300,37 @@ def _rewrite_call(ctx: FixContext, call: tree_sitter.Node, alt: ManagedAlt,
     if name is None or args is None:
         raise _Bail
     edits = [TextEdit(ctx.span(name.start_byte, name.end_byte), alt.managed)]
+    added = len(alt.managed) - len(ctx.node_text(name))
     if alt.device == "prepend":
         sep = ", " if _args(call) else ""
         at = args.start_byte + 1
         edits.append(TextEdit(ctx.span(at, at), device + sep))
-    return edits
+    return [*edits, *_realign(ctx, args, added)]
+
+
+def _visual(text: str) -> int:
+    return len(text.expandtabs(8))
+
+
+def _realign(ctx: FixContext, args: tree_sitter.Node, added: int) -> list[TextEdit]:
+    """Continuation lines aligned with the opening parenthesis move with it (by `added`
+    columns: the name got longer)."""
+    first, col = ctx.pos(args.start_byte)
+    last = ctx.pos(args.end_byte)[0]
+    if added == 0 or first == last:
+        return []
+    want = _visual(ctx.line(first)[:col + 1])
+    out = []
+    for ln in range(first + 1, last + 1):
+        line = ctx.line(ln)
+        indent = line[:len(line) - len(line.lstrip(" \t"))]
+        if not line.strip() or _visual(indent) != want:
+            continue
+        new = want + added
+        start = ctx.parsed.lines.line_start(ln)
+        out.append(TextEdit(ctx.span(start, start + len(indent.encode())),
+                            "\t" * (new // 8) + " " * (new % 8)))
+    return out
 
 
 def _is_null(text: str) -> bool:
@@ -351,8 +382,9 @@ def _own_uses(ctx: FixContext, fn: Function, var: str, site: tree_sitter.Node,
                 plan.storages_fields.add(f)
                 continue
             if lhs is not None and lhs.id == n.id:
-                if rhs is not None and _is_null(ctx.node_text(rhs)):
-                    continue
+                if (rhs is not None and _is_null(ctx.node_text(rhs))) or \
+                        n.end_byte <= site.start_byte:
+                    continue  # cleared, or the value set up before it is acquired
                 raise _Bail  # reassigned: another object under the same name
         if p.type in ("return_statement", "init_declarator", "initializer_list",
                       "initializer_pair"):
