@@ -221,6 +221,7 @@ class Walker:
         self.managed_vars: set[str] = set()
         self.release_verb_args: set[str] = set()
         self.release_stems: set[str] = set()
+        self.unlockish = False  # calls an unwind-looking step (unlock, power down: KL102)
         self.callees: set[str] = set()
         self.owned: set[str] = set()
         self.derived: dict[str, str] = {}
@@ -299,6 +300,8 @@ class Walker:
                     args_n = n.child_by_field_name("arguments")
                     if args_n is not None and acq.index < len(args_n.named_children):
                         self.owned.add(norm(src.text_of(args_n.named_children[acq.index])))
+                if name and self.k.looks_like_unwind(name):
+                    self.unlockish = True
                 if name and self.k.looks_like_release(name) and name not in self.k.locks:
                     self.release_stems.add(stem(name, self.verbs))
                     args = n.child_by_field_name("arguments")
@@ -362,7 +365,7 @@ class Walker:
                 return True
             if name in self.summaries:
                 return True
-        return bool(self.release_stems)
+        return bool(self.release_stems) or self.unlockish
 
     # ---- helpers on state ----
     def _set_fact(self, state: State, var: str, values: frozenset[str] | None) -> State:
@@ -651,7 +654,10 @@ class Walker:
         return re.fullmatch(r"[A-Za-z_]\w*", var) is not None and var in self.locals
 
     def _is_trackable_var(self, var: str) -> bool:
-        return bool(re.fullmatch(r"[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)*", var))
+        # Fields, and array slots with a constant index (clocks[MT_CLK_BUS], supply[0]);
+        # a variable index names a different object on every iteration.
+        return bool(re.fullmatch(r"[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*|\[(?:[A-Z0-9_]+|\d+)\])*",
+                                 var))
 
     def _acquire(self, state: State, node: int, acq: Acquire, arg_texts: list[str],
                  result: str | None, call: tree_sitter.Node) -> State:
@@ -1384,10 +1390,36 @@ class Walker:
             v = norm(self.p.text_of(e))
             f = st.fact(v)
             if self.fn.returns_pointer:
-                return f <= frozenset({N, Z})
+                return f <= frozenset({N, Z}) or (f == ALL and self._tested_failed(expr, v))
             if f <= frozenset({N}):
                 return True
+            if f == ALL and self._tested_failed(expr, v):
+                return True  # if (value < 0) return value; (a fact not kept for one test)
             return f == frozenset({N, P}) and _ERRISH.match(v.split("->")[-1]) is not None
+        return False
+
+    def _tested_failed(self, expr: tree_sitter.Node, v: str) -> bool:
+        """The return sits in the then-branch of `if (v < 0)` / `if (IS_ERR(v))`."""
+        n: tree_sitter.Node | None = expr
+        for _ in range(4):
+            if n is None:
+                return False
+            p = n.parent
+            if p is None:
+                return False
+            if p.type == "if_statement":
+                cons = p.child_by_field_name("consequence")
+                cond = p.child_by_field_name("condition")
+                if cons is None or cond is None or not \
+                        cons.start_byte <= expr.start_byte < cons.end_byte:
+                    return False
+                c = norm(self.p.text_of(cond))
+                ve = re.escape(v)
+                return re.search(r"(?<![\w>.])" + ve + r"\s*<\s*0(?!\w)|\bIS_ERR(?:_OR_NULL)?\(\s*"
+                                 + ve + r"\s*\)", c) is not None and "||" not in c
+            if p.type not in ("return_statement", "compound_statement", "parenthesized_expression"):
+                return False
+            n = p
         return False
 
     def _macro(self, node: object) -> tuple[str, list[tree_sitter.Node]]:

@@ -107,6 +107,7 @@ class Knowledge:
     managed_prefixes: tuple[str, ...] = ()
     noreturn: frozenset[str] = frozenset()
     release_verbs: tuple[str, ...] = ()
+    unwind_words: tuple[str, ...] = ()  # extra name words of unwind steps (KL102)
     acquire_verbs: tuple[str, ...] = ()
     borrowed: frozenset[str] = frozenset()
     sleeping: frozenset[str] = frozenset()
@@ -134,6 +135,17 @@ class Knowledge:
             words = fn.lower().split("_")
             got = any(w in self.release_verbs for w in words)
             self._memo[("rel", fn)] = got
+        return got
+
+    def looks_like_unwind(self, fn: str) -> bool:
+        """A release, or another step an unwind ladder runs (unlock, power down, ..)."""
+        got = self._memo.get(("unwind", fn))
+        if got is None:
+            low = fn.lower()
+            words = low.split("_")
+            got = self.looks_like_release(fn) or any(w in self.unwind_words for w in words) or \
+                any("_" in w and w in low for w in self.unwind_words)
+            self._memo[("unwind", fn)] = got
         return got
 
     def looks_like_acquire(self, fn: str) -> bool:
@@ -248,6 +260,7 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
         k.managed_prefixes += tuple(_as_list(h.get("managed_prefixes", []), origin))
         k.noreturn |= frozenset(_as_list(h.get("noreturn", []), origin))
         k.release_verbs += tuple(_as_list(h.get("release_verbs", []), origin))
+        k.unwind_words += tuple(_as_list(h.get("unwind_words", []), origin))
         k.acquire_verbs += tuple(_as_list(h.get("acquire_verbs", []), origin))
         k.borrowed |= frozenset(_as_list(h.get("borrowed", []), origin))
         k.not_pairs |= frozenset(_as_list(h.get("not_pairs", []), origin))

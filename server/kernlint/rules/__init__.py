@@ -9,6 +9,7 @@ from __future__ import annotations
 from .base import FileContext, FunctionContext, Rule
 from .ka501_sleep_in_atomic import SleepInAtomic
 from .kl101_error_path_leak import ErrorPathLeak
+from .kl102_skipped_cleanup import SkippedCleanup
 from .kl201_lock_held_at_return import LockHeldAtReturn
 from .kl202_double_lock import DoubleLock
 from .kl301_refcount_leak import RefcountLeak
@@ -19,6 +20,7 @@ from .kr404_lock_order import LockOrderInversion
 
 REGISTRY: list[type[Rule]] = [
     ErrorPathLeak,  # KL101 leaks first: the most common driver bug
+    SkippedCleanup,  # KL102
     LockHeldAtReturn,  # KL201
     DoubleLock,  # KL202
     RefcountLeak,  # KL301

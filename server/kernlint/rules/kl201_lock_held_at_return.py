@@ -4,7 +4,9 @@ other exits have released it.
 What: mutex_lock()/spin_lock*()/down*()/snd_pcm_stream_lock*() taken in this function
 (not a guard() or scoped_guard() scope, not a lock the function is entered with per
 lockdep_assert_held() or __must_hold()) is still held when the function returns an error,
-or returns from a void function, while the function releases the lock on some other path.
+or returns from a void function, while the function releases the lock on some other path;
+or it returns a success value while another success return of the function has released it
+(`return 0;` in the middle of a function whose `out:` path unlocks).
 Functions that return with the lock held on every path are lock wrappers and are left alone
 when they are named or annotated as such (`*_lock*`, `*_begin`, `__acquires`); otherwise a
 lock held on an error exit is reported even when no path releases it;
@@ -73,10 +75,17 @@ class LockHeldAtReturn(Rule):
         exits = facts.exits
         seen: set[tuple[int, str]] = set()
         for ex in sorted(exits, key=lambda e: e.node):
-            if not (ex.error or (ex.void and fn.returns_void)):
+            plain_return = not (ex.error or (ex.void and fn.returns_void))
+            if plain_return and wrapper:
                 continue
             for lk in sorted(ex.state.locks, key=lambda x: x.name):
                 if lk.entry or lk.scoped or lk.cond_var is not None or lk.name in acquires_ann:
+                    continue
+                if plain_return and not (lk.name in facts.lock_releases and any(
+                        not other.error and other.node != ex.node and
+                        all(o.name != lk.name for o in other.state.locks) for other in exits)):
+                    # A success return with the lock held is reported only when another
+                    # success return of the function has released it (not a lock helper).
                     continue
                 if lk.name in facts.entry_locks:
                     continue  # the function juggles a lock its caller holds

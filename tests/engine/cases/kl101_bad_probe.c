@@ -91,3 +91,25 @@ out_free_a:
 	kfree(a);
 	return ret;
 }
+
+/* Clocks kept in an array indexed by constants are tracked slot by slot. */
+static int fx_runtime_resume(struct fx_priv *priv)
+{
+	int ret;
+
+	ret = clk_prepare_enable(priv->clocks[FX_CLK_BUS]);
+	if (ret)
+		return ret;
+	ret = clk_prepare_enable(priv->clocks[FX_CLK_CORE]);
+	if (ret)
+		return ret;
+	ret = fx_hw_restore(priv);
+	if (ret)
+		goto err_core;
+	return 0;
+
+err_core:
+	clk_disable_unprepare(priv->clocks[FX_CLK_CORE]);
+	clk_disable_unprepare(priv->clocks[FX_CLK_BUS]);
+	return ret;
+}

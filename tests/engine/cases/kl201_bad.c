@@ -71,3 +71,35 @@ static int fx_asserted(struct fx_chip *chip)
 	mutex_unlock(&chip->lock);
 	return 0;
 }
+
+/* A success return in the middle of a function whose `out:` path unlocks. */
+static int fx_gain_get(struct fx_chip *chip, int *val)
+{
+	int ret;
+
+	mutex_lock(&chip->lock);
+	ret = fx_read_gain(chip, val);
+	if (ret) {
+		dev_err(chip->dev, "cannot read the gain\n");
+		return 0;
+	}
+	*val = fx_gain_to_db(*val);
+out:
+	mutex_unlock(&chip->lock);
+	return 0;
+}
+
+/* An interruptible lock, and an error returned in a variable tested right above. */
+static int fx_cmd(struct fx_chip *chip, int a, int b)
+{
+	int value;
+
+	if (mutex_lock_interruptible(&chip->cmd_lock))
+		return -EINTR;
+	value = fx_write(chip, a);
+	if (value < 0)
+		return value;
+	value = fx_read(chip, b);
+	mutex_unlock(&chip->cmd_lock);
+	return value;
+}

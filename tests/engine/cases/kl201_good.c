@@ -143,3 +143,14 @@ static void fx_lock_all(struct fx_chip **chips, int n)
 		spin_lock(&c->reg_lock);
 	}
 }
+
+/* Returns 0 with the lock held for the caller, releases it only on failure. */
+static int fx_check_ready(struct fx_chip *chip)
+{
+	mutex_lock(&chip->lock);
+	if (!chip->ready) {
+		mutex_unlock(&chip->lock);
+		return -EAGAIN;
+	}
+	return 0;
+}

@@ -1,0 +1,409 @@
+"""KL102 skipped-cleanup: an error exit skips an unwind step that the error exits before it
+perform, and nothing in between made that step unnecessary.
+
+What: the function leaves on an error (`return err;`, `goto` a label whose code returns an
+error) without calling a cleanup (a release, put, disable, unregister, unlock, ... - known
+API or the driver's own helper) that an *earlier* error exit of the same function calls,
+although nothing on the way from that earlier exit to this one ran the cleanup or handed its
+object to someone else. Error exits of one function form a ladder: each later failure must
+undo at least what the earlier failures undo. This is the function's own exemplar, so it
+needs no table entry: `wm_adsp2_remove(dsp)`, `foo_disable_regulators(priv)` or
+`snd_hda_gen_free(codec)` count as much as `kfree()`.
+
+Why: most error-path leaks in drivers are a `return` written where the ladder needed a
+`goto`, or a `goto` to the wrong rung, usually added by a later patch that did not look at
+the unwind code. KL101/KL201/KL301 see them only for resources whose acquisition they can
+recognise; KL102 sees them from the cleanup side.
+
+Example:
+    ret = foo_enable_regulators(priv);
+    if (ret)
+        return ret;
+    ret = foo_load_firmware(priv);
+    if (ret)
+        goto err_disable;          /* runs foo_disable_regulators(priv) */
+    ret = foo_hw_init(priv);
+    if (ret)
+        return ret;                /* KL102: skips foo_disable_regulators(priv) */
+
+Not reported: the cleanup ran on the way (`release_firmware(fw)` after parsing), the object
+was handed over in between (registered, added to a list, given to the card), the exit runs
+another cleanup of the same object or a cleanup of the same name, the step is already held
+by a tracked resource or lock (KL101/KL201/KL301 report it with the acquisition), or the
+function is not walked to the end (truncated).
+
+Fix: send the exit to the label the earlier exit uses (`ret = X; goto err_disable;`), or
+repeat its inline cleanup before the `return`.
+
+Fix safety: unsafe - the rung is inferred from the earlier exit, and the step between may
+have changed what needs undoing; read the diff.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import tree_sitter
+
+from ..cfg import CFG
+from ..facts import base_name
+from ..model import Finding, Related, Severity
+from ..syntax import ParsedFile
+from ._leaks import _reportable
+from .base import FunctionContext, Rule
+
+# Calls that are never an unwind step although their name looks like one.
+_NOT_CLEANUP = re.compile(r"^(?:dev|pr|netdev|snd|dev_dbg|dev_warn)_(?:err|warn|info|dbg|notice)"
+                          r"\w*$|^WARN|^BUG|^print|^trace_|^schedule|^msleep|^udelay|^usleep|"
+                          r"^wake_up|^complete|^memset|^memcpy|^strscpy|^spin_lock|^mutex_lock|"
+                          r"^snd_printk|^list_for_each|^IS_ERR|^PTR_ERR")
+_LOGGING = re.compile(r"^(?:dev|pr|netdev|snd|drm|pci|usb)_(?:err|warn|info|dbg|notice|printk)|"
+                      r"printk|^WARN|^BUG|^trace_")
+# A condition that tests for failure: an error variable, a negative result, IS_ERR(), or a
+# NULL pointer (if (!p)).
+_ERROR_TEST = re.compile(r"(?<![>.\w])(?:ret|err|error|rc|retval|status|result|res|rval|rv|r)"
+                         r"\w*(?!\s*(?:->|\.|\())|<\s*0\b|\bIS_ERR|^\s*!\s*[A-Za-z_][\w>.-]*\s*$|"
+                         r"==\s*NULL\b|\bWARN_ON")
+_ERROR_SET = re.compile(r"=\s*(?:-\s*E[A-Z0-9]+|PTR_ERR\b|ERR_PTR\b)")
+_MAX_DEPARTURES = 120
+_PRE_JUMP_STEPS = 12
+
+
+@dataclass
+class _Departure:
+    cond: int  # the branch that leaves the main line
+    jump: int  # the goto / return that ends the inline part
+    inline: list[int]  # statements between the branch and the jump
+    tail: frozenset[int]  # every node run after leaving (inline + the ladder it enters)
+    byte: int  # position of the branch, for ordering
+    error: bool
+
+
+def _plain(arg: str) -> str:
+    return arg.strip().lstrip("&(").rstrip(")").strip()
+
+
+def _enclosing_if(expr: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The if statement whose condition contains expr (None for loop conditions)."""
+    n: tree_sitter.Node | None = expr
+    while n is not None:
+        p = n.parent
+        if p is None:
+            return None
+        if p.type == "if_statement":
+            c = p.child_by_field_name("condition")
+            return p if c is not None and c.start_byte <= expr.start_byte < c.end_byte else None
+        if p.type.endswith("_statement") or p.type == "compound_statement":
+            return None
+        n = p
+    return None
+
+
+_CALL_RE = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+_FILE_CALLS: weakref.WeakKeyDictionary[ParsedFile, dict[str, frozenset[str]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _file_calls(ctx: FunctionContext) -> dict[str, frozenset[str]]:
+    """Names called by each function defined in the file (textual; for helper look-through)."""
+    got = _FILE_CALLS.get(ctx.parsed)
+    if got is None:
+        got = {fn.name: frozenset(_CALL_RE.findall(ctx.parsed.text_of(fn.body)))
+               for fn in ctx.parsed.functions}
+        _FILE_CALLS[ctx.parsed] = got
+    return got
+
+
+def _reach(cfg: CFG, starts: list[int]) -> set[int]:
+    seen: set[int] = set()
+    stack = list(starts)
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.extend(cfg.nodes[n].succ)
+    return seen
+
+
+def _preds(cfg: CFG) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for n in cfg.nodes:
+        for s in n.succ:
+            out.setdefault(s, []).append(n.id)
+    return out
+
+
+def _back_reach(preds: dict[int, list[int]], start: int) -> set[int]:
+    seen: set[int] = set()
+    stack = [start]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.extend(preds.get(n, ()))
+    return seen
+
+
+class SkippedCleanup(Rule):
+    code = "KL102"
+    name = "skipped-cleanup"
+    summary = "Error exit skips an unwind step that the earlier error exits perform"
+    severity = Severity.WARNING
+    fix_safety = "unsafe: the rung is inferred from the earlier exit"
+
+    def check_function(self, ctx: FunctionContext) -> Iterable[Finding]:
+        facts = ctx.facts
+        cfg = facts.cfg
+        if facts.truncated or not facts.walked or cfg is None or len(facts.exits) < 1:
+            return []
+        k = ctx.knowledge
+        calls: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
+        for node, name, args in facts.calls:
+            lst = calls.setdefault(node, [])
+            if (name, args) not in lst:
+                lst.append((name, args))
+
+        def is_cleanup(name: str) -> bool:
+            if _NOT_CLEANUP.match(name):
+                return False
+            lo = k.locks.get(name)
+            if lo is not None:
+                return lo.op == "release"
+            return bool(k.releases_of(name)) or k.looks_like_unwind(name)
+
+        exits_at: dict[int, list[bool]] = {}
+        for ex in facts.exits:
+            exits_at.setdefault(ex.node, []).append(ex.error)
+        deps = self._departures(ctx, cfg, calls, exits_at)
+        if len(deps) < 2:
+            return []
+        preds = _preds(cfg)
+        out: list[Finding] = []
+        reported: set[tuple[int, str]] = set()
+        for dk in deps:
+            if not dk.error:
+                continue
+            k_names = {name for n in dk.tail for name, _a in calls.get(n, ())}
+            k_names |= self._called_by_helpers(ctx, k_names)
+            k_bases = {base_name(a) for n in dk.tail for name, args in calls.get(n, ())
+                       if is_cleanup(name) for a in args}
+            before_k = _back_reach(preds, dk.cond)
+            failing = set(preds.get(dk.cond, ()))
+            held = self._held_names(ctx, dk)
+            best: dict[tuple[str, tuple[str, ...]], tuple[_Departure, int]] = {}
+            for di in deps:
+                if di is dk or not di.error or di.byte >= dk.byte or di.cond not in before_k \
+                        or dk.cond in di.tail:
+                    continue  # (a branch inside the earlier exit's own unwind code)
+                cont = [s for s in cfg.nodes[di.cond].succ if s not in di.tail]
+                if not cont:
+                    continue
+                between = _reach(cfg, cont) & before_k
+                between |= {di.cond, *preds.get(di.cond, ())}
+                for n in sorted(di.tail):
+                    for name, args in calls.get(n, ()):
+                        if not is_cleanup(name) or not args or name in k_names:
+                            continue
+                        bases = {base_name(a) for a in args if a}
+                        if not bases or bases & k_bases or any(a in held for a in args):
+                            continue
+                        if self._undone_between(ctx, calls, between, name, args, bases,
+                                                failing):
+                            continue
+                        key = (name, args)
+                        prev = best.get(key)
+                        if prev is None or prev[0].byte < di.byte:
+                            best[key] = (di, n)
+            for (name, args), (di, call_node) in sorted(best.items(), key=lambda kv: kv[1][1]):
+                if (dk.jump, name) in reported:
+                    continue
+                reported.add((dk.jump, name))
+                out.append(self._finding(ctx, dk, di, call_node, name, args))
+        return out
+
+    # ---- helpers ----
+    def _departures(self, ctx: FunctionContext, cfg: CFG,
+                    calls: dict[int, list[tuple[str, tuple[str, ...]]]],
+                    exits_at: dict[int, list[bool]]) -> list[_Departure]:
+        out: list[_Departure] = []
+        for n in cfg.nodes:
+            if n.kind not in ("cond", "switch") or n.ast is None or len(set(n.succ)) < 2:
+                continue
+            stmt = _enclosing_if(n.ast) if n.kind == "cond" else n.ast.parent
+            if stmt is None:
+                continue
+            for s in n.succ:
+                first = cfg.nodes[s].ast
+                if first is None or not stmt.start_byte <= first.start_byte < stmt.end_byte:
+                    continue  # the fall-through: not a branch taken out of the main line
+                inline: list[int] = []
+                cur = s
+                jump = None
+                for _ in range(_PRE_JUMP_STEPS):
+                    node = cfg.nodes[cur]
+                    if node.kind in ("goto", "return"):
+                        jump = cur
+                        break
+                    if node.kind not in ("stmt", "scope_end") or len(node.succ) != 1:
+                        break
+                    inline.append(cur)
+                    cur = node.succ[0]
+                if jump is None or cfg.nodes[jump].ast is None or \
+                        not stmt.start_byte <= cfg.nodes[jump].ast.start_byte < stmt.end_byte:  # type: ignore[union-attr]
+                    continue
+                jn = cfg.nodes[jump]
+                if jn.kind == "goto":
+                    target = jn.succ[0] if jn.succ else None
+                    if target is None or cfg.nodes[target].ast is None or \
+                            cfg.nodes[target].ast.start_byte < jn.ast.start_byte:  # type: ignore[union-attr]
+                        continue  # a backward goto (retry loop) is not an exit
+                    ladder = _reach(cfg, [target])
+                    tail = frozenset({*inline, jump, *ladder})
+                    rets = [x for x in ladder if cfg.nodes[x].kind == "return"]
+                    error = any(any(exits_at.get(r, ())) for r in rets) or \
+                        (not any(r in exits_at for r in rets) and
+                         any(self._syntactic_error(ctx, cfg, r) for r in rets))
+                    # The ladder's return is shared with other paths: this jump must itself
+                    # be a failure (an error test, or an error code set on the way).
+                    texts = [ctx.parsed.text_of(a) for a in
+                             (cfg.nodes[x].ast for x in inline) if a is not None]
+                    error = error and (
+                        _ERROR_TEST.search(ctx.parsed.text_of(n.ast)) is not None or
+                        any(_ERROR_SET.search(t) for t in texts))
+                else:
+                    tail = frozenset({*inline, jump})
+                    error = any(exits_at.get(jump, ())) if jump in exits_at else \
+                        self._syntactic_error(ctx, cfg, jump)
+                out.append(_Departure(n.id, jump, inline, tail, n.ast.start_byte,
+                                      error or self._failure_constant(ctx, cfg, jump, tail)))
+                if len(out) >= _MAX_DEPARTURES:
+                    return out
+        return out
+
+    @staticmethod
+    def _called_by_helpers(ctx: FunctionContext, names: set[str]) -> set[str]:
+        """Functions called (two levels deep) by the file's own functions among names:
+        snd_foo_unregister_all() runs platform_driver_unregister() for the exit."""
+        bodies = _file_calls(ctx)
+        out: set[str] = set()
+        frontier = {n for n in names if n in bodies}
+        for _ in range(2):
+            nxt: set[str] = set()
+            for f in frontier:
+                for callee in bodies.get(f, ()):
+                    if callee not in out:
+                        out.add(callee)
+                        if callee in bodies:
+                            nxt.add(callee)
+            frontier = nxt
+        return out
+
+    @staticmethod
+    def _failure_constant(ctx: FunctionContext, cfg: CFG, jump: int, tail: frozenset[int]) -> bool:
+        """`return 1;` in a function that returns 0 on success (older drivers' convention)."""
+        rets = [jump] if cfg.nodes[jump].kind == "return" else \
+            [x for x in tail if cfg.nodes[x].kind == "return"]
+        values = set()
+        for r in rets:
+            ast = cfg.nodes[r].ast
+            if ast is None or ast.type != "return_statement" or not ast.named_children:
+                return False
+            values.add(ctx.parsed.text_of(ast.named_children[0]).strip())
+        if len(values) != 1 or not re.fullmatch(r"[1-9]\d*", next(iter(values))):
+            return False
+        return re.search(r"\breturn\s+0\s*;", ctx.parsed.text_of(ctx.facts.function.body)) \
+            is not None
+
+    @staticmethod
+    def _syntactic_error(ctx: FunctionContext, cfg: CFG, ret: int) -> bool:
+        ast = cfg.nodes[ret].ast
+        if ast is None or ast.type != "return_statement" or not ast.named_children:
+            return False
+        txt = ctx.parsed.text_of(ast.named_children[0]).strip()
+        return bool(re.match(r"^\(?\s*-\s*E[A-Z0-9]+|^ERR_PTR\s*\(", txt))
+
+    @staticmethod
+    def _held_names(ctx: FunctionContext, dk: _Departure) -> set[str]:
+        """Objects a tracked resource or lock still holds at this exit: the other rules own
+        them (they know the acquisition)."""
+        out: set[str] = set()
+        for ex in ctx.facts.exits:
+            if ex.node not in dk.tail:
+                continue
+            for lk in ex.state.locks:
+                out.add(lk.name)
+                out.add(lk.name.lstrip("&"))
+            for r in ex.state.res:
+                if _reportable(ctx, ex, r) or not r.weak:
+                    out |= set(r.names)
+        return out
+
+    def _undone_between(self, ctx: FunctionContext,
+                        calls: dict[int, list[tuple[str, tuple[str, ...]]]], between: set[int],
+                        name: str, args: tuple[str, ...], bases: set[str],
+                        failing: set[int]) -> bool:
+        """The cleanup ran on the main line in between, or its object was handed over."""
+        k = ctx.knowledge
+        plain = {_plain(a) for a in args}
+        for n in between:
+            for cname, cargs in calls.get(n, ()):
+                if cname == name and cargs == args:
+                    return True
+                if n in failing:
+                    continue  # the step that failed did not take it
+                tr = k.transfers.get(cname)
+                if tr is not None and tr[0] < len(cargs) and base_name(cargs[tr[0]]) in bases:
+                    return True
+                if cname in k.destructor_registrars:
+                    return True  # a devm action now tears down what the function built
+                if any(_plain(a) in plain for a in cargs[1:]) and \
+                        not _LOGGING.match(cname) and cname not in k.borrowed and \
+                        not k.releases_of(cname) and cname not in k.locks and \
+                        (cname not in k.acquires or k.looks_like_transfer(cname)):
+                    return True  # given to a helper that may keep it (foo_create(mgr, card))
+            ast = ctx.facts.cfg.nodes[n].ast if ctx.facts.cfg is not None else None
+            if ast is not None and ast.type == "expression_statement" and ast.named_children \
+                    and ast.named_children[0].type == "assignment_expression":
+                a = ast.named_children[0]
+                rhs = a.child_by_field_name("right")
+                lhs = a.child_by_field_name("left")
+                if rhs is not None and lhs is not None:
+                    rtxt = ctx.parsed.text_of(rhs).strip()
+                    ltxt = ctx.parsed.text_of(lhs).strip()
+                    if _plain(rtxt) in plain and ("->" in ltxt or "." in ltxt):
+                        return True  # stored into another object: it owns it now
+                    field_name = re.split(r"->|\.", ltxt)[-1].strip()
+                    if ("->" in ltxt or "." in ltxt) and field_name in k.destructor_fields:
+                        return True  # a destructor installed: it releases what hangs off
+                    if ltxt in bases or ltxt in args:
+                        return True  # the handle was re-pointed: a different object
+        return False
+
+    def _finding(self, ctx: FunctionContext, dk: _Departure, di: _Departure, call_node: int,
+                 name: str, args: tuple[str, ...]) -> Finding:
+        cfg = ctx.facts.cfg
+        assert cfg is not None
+        call_txt = f"{name}({', '.join(args)})"
+        earlier_line = ctx.span_of_node(di.jump).start_line + 1
+        msg = (f"this error exit skips `{call_txt}`, which the earlier error exit at line "
+               f"{earlier_line} runs")
+        related = [
+            Related(ctx.span_of_node(di.cond), "an earlier failure leaves here"),
+            Related(ctx.span_of_node(call_node), f"and runs {name}() here"),
+            Related(ctx.span_of_node(dk.cond), "this failure leaves here"),
+        ]
+        via = cfg.nodes[di.jump]
+        data: dict[str, object] = {
+            "exit_node": dk.jump, "release_fn": name, "release_node": call_node,
+            "release_args": list(args), "earlier_jump": di.jump,
+            "earlier_label": str(via.data.get("label") or "") if via.kind == "goto" else "",
+            "error_exit": True,
+        }
+        resource = args[0] if args else name
+        return self.finding(ctx, ctx.span_of_node(dk.jump), msg, ctx.facts.function.name,
+                            resource, related, data)
