@@ -22,6 +22,7 @@ from . import (
     refcount,
     release_before_return,
     scoped,
+    skipped_cleanup,
 )
 from .base import Candidate, FixContext, ladder_of
 
@@ -67,6 +68,8 @@ def _fixes(ctx: FixContext, fresh: Finding, original: Finding) -> list[Fix]:
         if fn is None:
             return []
         cands = disconnect_check.candidates(ctx, facts, fn, fresh)
+    elif rule == "KL102" and facts is not None:
+        cands = skipped_cleanup.candidates(ctx, facts, facts.function, fresh)
     elif rule.startswith(("KL1", "KL2", "KL3")) and facts is not None:
         fn = facts.function
         if fresh.data.get("iter_ref"):

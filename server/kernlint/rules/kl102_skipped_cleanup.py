@@ -389,11 +389,12 @@ class SkippedCleanup(Rule):
         cfg = ctx.facts.cfg
         assert cfg is not None
         call_txt = f"{name}({', '.join(args)})"
-        earlier_line = ctx.span_of_node(di.jump).start_line + 1
-        msg = (f"this error exit skips `{call_txt}`, which the earlier error exit at line "
-               f"{earlier_line} runs")
+        # No line numbers in the message: it is part of a finding's identity (baselines,
+        # fix verification) and must not change when unrelated lines move.
+        msg = f"this error exit skips `{call_txt}`, which an earlier error exit runs"
         related = [
             Related(ctx.span_of_node(di.cond), "an earlier failure leaves here"),
+            Related(ctx.span_of_node(di.jump), "through this exit"),
             Related(ctx.span_of_node(call_node), f"and runs {name}() here"),
             Related(ctx.span_of_node(dk.cond), "this failure leaves here"),
         ]

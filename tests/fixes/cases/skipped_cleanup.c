@@ -1,0 +1,97 @@
+/* KL102 fixes: jump to the earlier failure's label, or repeat its inline cleanup. */
+#include <linux/platform_device.h>
+
+struct fx_codec {
+	struct device *dev;
+	struct fx_dsp *dsp;
+	struct fx_bus *bus;
+	int irq;
+};
+
+/* A `return` written where the ladder needed a `goto`. */
+static int fx_codec_probe(struct fx_codec *fx)
+{
+	int ret;
+
+	ret = fx_dsp_boot(fx->dsp);
+	if (ret)
+		return ret;
+
+	ret = fx_bus_join(fx->bus);
+	if (ret)
+		goto err_dsp;
+
+	ret = fx_codec_identify(fx);
+	if (ret < 0)
+		return ret;
+
+	ret = fx_codec_setup_irq(fx);
+	if (ret)
+		goto err_bus;
+	return 0;
+
+err_bus:
+	fx_bus_detach(fx->bus);
+err_dsp:
+	fx_dsp_remove(fx->dsp);
+	return ret;
+}
+
+/* An inline cleanup on the first failure, none on the second. */
+static int fx_codec_load(struct fx_codec *fx, const char *name)
+{
+	int err;
+
+	err = fx_codec_power_up(fx);
+	if (err)
+		return err;
+
+	err = fx_codec_read_id(fx);
+	if (err < 0) {
+		dev_err(fx->dev, "no id: %d\n", err);
+		fx_codec_power_down(fx);
+		return err;
+	}
+
+	err = fx_codec_load_table(fx, name);
+	if (err < 0) {
+		dev_err(fx->dev, "no table: %d\n", err);
+		return err;
+	}
+	return 0;
+}
+
+/* The driver's own unlock helper, skipped by a later error. */
+static int fx_codec_write(struct fx_codec *fx, unsigned int reg, unsigned int val)
+{
+	int ret;
+
+	fx_bus_lock(fx->bus);
+	ret = fx_bus_select(fx->bus, reg);
+	if (ret < 0) {
+		fx_bus_unlock(fx->bus);
+		return ret;
+	}
+	ret = fx_bus_write(fx->bus, val);
+	if (ret < 0)
+		return -EIO;
+	fx_bus_unlock(fx->bus);
+	return 0;
+}
+
+/* Older drivers fail with a positive code; the same code, the same unwind. */
+static int fx_codec_download(struct fx_codec *fx, const char *name)
+{
+	if (fx_codec_open_image(fx, name))
+		return 1;
+	if (fx_codec_check_image(fx))
+		goto failure;
+	if (fx_codec_send_image(fx))
+		return 1;
+	fx_codec_close_image(fx);
+	return 0;
+
+failure:
+	fx_codec_close_image(fx);
+	return 1;
+}
