@@ -190,7 +190,9 @@ class SkippedCleanup(Rule):
                 continue
             k_names = {name for n in dk.tail for name, _a in calls.get(n, ())}
             k_names |= self._called_by_helpers(ctx, k_names)
-            k_bases = {base_name(a) for n in dk.tail for name, args in calls.get(n, ())
+            # Objects the exit does clean up (exactly these: kfree(f) is still missing when
+            # only snd_seq_pool_delete(&f->pool) runs).
+            k_bases = {_plain(a) for n in dk.tail for name, args in calls.get(n, ())
                        if is_cleanup(name) for a in args}
             before_k = _back_reach(preds, dk.cond)
             failing = set(preds.get(dk.cond, ()))
@@ -210,11 +212,14 @@ class SkippedCleanup(Rule):
                         if not is_cleanup(name) or not args or name in k_names:
                             continue
                         bases = {base_name(a) for a in args if a}
-                        if not bases or bases & k_bases or any(a in held for a in args):
+                        if not bases or {_plain(a) for a in args} & k_bases or \
+                                any(a in held for a in args):
                             continue
                         if self._undone_between(ctx, calls, between, name, args, bases,
                                                 failing):
                             continue
+                        if self._unset_local(ctx, cfg, before_k, args):
+                            continue  # release_firmware(fw) with fw still NULL here: a no-op
                         key = (name, args)
                         prev = best.get(key)
                         if prev is None or prev[0].byte < di.byte:
@@ -342,6 +347,31 @@ class SkippedCleanup(Rule):
                 if _reportable(ctx, ex, r) or not r.weak:
                     out |= set(r.names)
         return out
+
+    @staticmethod
+    def _unset_local(ctx: FunctionContext, cfg: CFG, before: set[int],
+                     args: tuple[str, ...]) -> bool:
+        """A plain local argument that nothing before this exit has set (beyond NULL)."""
+        locals_ = ctx.facts.local_names
+        for a in args:
+            v = _plain(a)
+            if not re.fullmatch(r"[A-Za-z_]\w*", v) or v not in locals_:
+                continue
+            set_re = re.compile(r"(?<![\w>.])" + re.escape(v) + r"\s*(?:=(?!=)|\+\+|--)|&\s*"
+                                + re.escape(v) + r"\b")
+            null_init = re.compile(r"(?<![\w>.])" + re.escape(v) + r"\s*=\s*(?:NULL|0)\s*[,;]")
+            assigned = False
+            for n in before:
+                ast = cfg.nodes[n].ast
+                if ast is None or cfg.nodes[n].kind not in ("stmt", "cond", "return"):
+                    continue
+                t = ctx.parsed.text_of(ast)
+                if set_re.search(t) and not (ast.type == "declaration" and null_init.search(t)):
+                    assigned = True
+                    break
+            if not assigned:
+                return True
+        return False
 
     def _undone_between(self, ctx: FunctionContext,
                         calls: dict[int, list[tuple[str, tuple[str, ...]]]], between: set[int],
