@@ -590,6 +590,12 @@ class Walker:
                 if self.p.text_of(a_node).lstrip().startswith("&") and "->" in a:
                     # the object embeds what is freed (&ump->core): it goes with it
                     st = self._release_by_name(st, node, name, base_name(a))
+                if re.fullmatch(r"[A-Za-z_]\w*", a) and len(arg_texts) == 1 and \
+                        "free" in name.lower().split("_"):
+                    # what this function stored into the object goes with it
+                    st = self._release(st, node, name, [
+                        r for r in st.res if r.escaped and
+                        any("->" in n and base_name(n) == a for n in r.names)])
             # sst_pm_runtime_put(ctx) drops what pm_runtime_get_sync(ctx->dev) took.
             bases = {a for a in arg_texts if re.fullmatch(r"[A-Za-z_]\w*", a)}
             hit = [r for r in st.res if any(rel.fn in name for rel in r.releases)
@@ -613,17 +619,26 @@ class Walker:
                 r = Res(self._new_rid(node, result), frozenset({result}), name, "unknown", node, result,
                         frozenset({P}), weak=True, what="object")
                 st = replace(st, res=frozenset(x for x in st.res if result not in x.names) | {r})
-            elif result and arg_texts and stem(name, self.verbs) in self.release_stems \
-                    and (result.startswith("$") or result in self.cond_idents) \
-                    and not self._cur_in_loop:  # loop-made objects usually live in arrays
-                s = stem(name, self.verbs)
-                handle = next((a for a in arg_texts if self._is_trackable_var(a)
-                               and not re.fullmatch(r"[A-Z0-9_]+", a)), "")
-                if s and handle:
-                    r = Res(self._new_rid(node, handle), frozenset({handle}), name, "unknown", node,
-                            result, frozenset({Z}), weak=True, stem=s, what="state")
-                    st = replace(st, res=st.res | {r})
+            else:
+                st = self._stem_acquire(st, node, name, arg_texts, result)
         return st
+
+    def _stem_acquire(self, st: State, node: int, name: str, arg_texts: list[str],
+                      result: str | None) -> State:
+        """An unknown (or file-local) set-up call whose undo this function calls by the same
+        stem (foo_hw_start / foo_hw_stop): weak state, reported only with an exemplar."""
+        s = stem(name, self.verbs)
+        if not (result and arg_texts and s in self.release_stems
+                and (result.startswith("$") or result in self.cond_idents)
+                and not self._cur_in_loop):  # loop-made objects usually live in arrays
+            return st
+        handle = next((a for a in arg_texts if self._is_trackable_var(a)
+                       and not re.fullmatch(r"[A-Z0-9_]+", a)), "")
+        if not (s and handle):
+            return st
+        r = Res(self._new_rid(node, handle), frozenset({handle}), name, "unknown", node,
+                result, frozenset({Z}), weak=True, stem=s, what="state")
+        return replace(st, res=st.res | {r})
 
     _own_summary: Summary | None = None
 
@@ -637,7 +652,9 @@ class Walker:
             raw = self.p.text_of(a_node).strip()
             if i > 0 or raw.startswith("&"):
                 drop.add(a)
-                drop.add(base_name(a))
+                if raw.startswith("&") or "->" not in a:
+                    # &obj->list hands off obj; obj->name (a value read from it) does not
+                    drop.add(base_name(a))
         return self._drop_names(st, drop, hard=True)
 
     def _retakes(self, before: int) -> set[tuple[str, str]]:
@@ -843,6 +860,13 @@ class Walker:
                         replace(r, names=r.names | {lhs}) if rhs in r.names else r for r in st.res))
                 else:
                     st = self._drop_names(st, {rhs})
+                    if "->" in lhs and self._is_trackable_var(lhs) and \
+                            (base_name(lhs) in self.params or self._is_plain_local(base_name(lhs))):
+                        # Remember where it went (codec->spec = spec): a release-looking
+                        # call on that object (snd_hda_gen_free(codec)) then releases it.
+                        st = replace(st, res=frozenset(
+                            replace(r, names=r.names | {lhs}) if rhs in r.names and r.escaped
+                            else r for r in st.res))
         val = self._value_of(rhs_node)
         if val is None and rhs_stripped.type == "identifier":
             f = st.fact(rhs)
