@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -191,8 +192,9 @@ class Limits:
 
 _CMP_OPS = {"==", "!=", "<", "<=", ">", ">="}
 # Functions that bring a device up: an enable that fails half-way must be undone here.
-_SETUP_FN_RE = re.compile(r"probe|resume|_init\b|init_|startup|_open|bind|setup|power_on|"
-                          r"attach|create|_load|_start\b|_enable\b", re.IGNORECASE)
+_SETUP_FN_RE = re.compile(r"probe|resume|_init\b|init_|startup|_open|bind|setup|power_?on|"
+                          r"power_?up|attach|create|_load|_start\b|(?:^|_)enable(?:_|$)",
+                          re.IGNORECASE)
 _ERRISH = re.compile(r"^(?:err|ret|rc|error|retval|result|res|status|rv|r|e|rval|ret_val|"
                      r"ret_code|rcode|errno|error_code|err_code)\w*$")
 _EFFECT_TYPES = frozenset({"call_expression", "assignment_expression", "init_declarator",
@@ -203,6 +205,17 @@ def _strip(node: tree_sitter.Node) -> tree_sitter.Node:
     while node.type in ("parenthesized_expression", "cast_expression") and node.named_children:
         node = node.named_children[-1] if node.type == "cast_expression" else node.named_children[0]
     return node
+
+
+_FILE_FUNCTIONS: weakref.WeakKeyDictionary[ParsedFile, frozenset[str]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _file_functions(parsed: ParsedFile) -> frozenset[str]:
+    got = _FILE_FUNCTIONS.get(parsed)
+    if got is None:
+        got = _FILE_FUNCTIONS[parsed] = frozenset(f.name for f in parsed.functions)
+    return got
 
 
 class Walker:
@@ -587,8 +600,12 @@ class Walker:
         if k.looks_like_release(name):
             for a_node, a in zip(args, arg_texts, strict=False):
                 st = self._release_by_name(st, node, name, a, stem_of=stem(name, self.verbs))
-                if self.p.text_of(a_node).lstrip().startswith("&") and "->" in a:
-                    # the object embeds what is freed (&ump->core): it goes with it
+                if self.p.text_of(a_node).lstrip().startswith("&") and "->" in a and \
+                        not (name in _file_functions(self.p) and
+                             {"free", "delete", "clear", "cleanup"} & set(name.lower().split("_"))):
+                    # the object embeds what is freed (snd_rawmidi_free(&ump->core),
+                    # put_device(&x->dev)): it goes with it; but this file's own
+                    # foo_free_fmt(&x->fmt) frees what the member holds, not x
                     st = self._release_by_name(st, node, name, base_name(a))
                 if re.fullmatch(r"[A-Za-z_]\w*", a) and len(arg_texts) == 1 and \
                         "free" in name.lower().split("_"):
@@ -841,6 +858,14 @@ class Walker:
         lhs = norm(self.p.text_of(lhs_node))
         if not lhs:
             return state
+        if op == "=" and rhs_node is not None and "->" in lhs and \
+                self.p.text_of(_strip(rhs_node)).strip() in ("NULL", "0") and \
+                any(r.escaped and lhs in r.names for r in state.res):
+            # The store that handed it off is undone (swidget->private = NULL): the object is
+            # this function's again.
+            state = replace(state, res=frozenset(
+                replace(r, escaped=False, weak=not any(self._is_plain_local(n) for n in r.names))
+                if r.escaped and lhs in r.names else r for r in state.res))
         st = self._reassigned(state, node_id, lhs)
         if op != "=" or rhs_node is None:
             return self._set_fact(st, lhs, None)

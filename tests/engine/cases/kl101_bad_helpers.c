@@ -62,3 +62,52 @@ static int fx_attach(struct fx_dev *dev)
 	fx_session_destroy(s);
 	return 0;
 }
+
+/* An enable helper that gives up half-way without undoing what it enabled. */
+static int fx_enable_clocks(struct fx_priv *priv)
+{
+	int ret;
+
+	ret = clk_prepare_enable(priv->clk[FX_CLK_BUS]);
+	if (ret)
+		goto out;
+	ret = clk_prepare_enable(priv->clk[FX_CLK_CORE]);
+	if (ret)
+		goto out;
+out:
+	return ret;
+}
+
+/* A copy of user memory is the caller's to free. */
+static long fx_hwdep_write(struct fx_priv *priv, const char __user *data, long count)
+{
+	u8 *buf;
+
+	buf = memdup_user(data, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	if (fx_check_header(buf) < 0)
+		return -EINVAL;
+	fx_send(priv, buf, count);
+	kfree(buf);
+	return count;
+}
+
+/* Handed to the widget, then taken back on failure: it is ours again. */
+static int fx_widget_setup(struct fx_widget *w)
+{
+	struct fx_process *process;
+	int ret;
+
+	process = kzalloc(sizeof(*process), GFP_KERNEL);
+	if (!process)
+		return -ENOMEM;
+	w->private = process;
+	ret = fx_widget_parse(w, &process->fmt);
+	if (ret)
+		goto err;
+	return 0;
+err:
+	w->private = NULL;
+	return ret;
+}

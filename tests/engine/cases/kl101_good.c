@@ -226,3 +226,21 @@ static int fx_maybe_copy(struct fx_chip *chip, int *list, int len)
 		kfree(result);
 	return len;
 }
+
+/* The object embeds the core that an external free tears down with it. */
+int fx_endpoint_new(struct fx_card *card, struct fx_endpoint **ret)
+{
+	struct fx_endpoint *ep;
+	int err;
+
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+	if (!ep)
+		return -ENOMEM;
+	err = fx_core_init(&ep->core, card);
+	if (err < 0) {
+		fx_core_free(&ep->core);
+		return err;
+	}
+	*ret = ep;
+	return 0;
+}
