@@ -82,6 +82,11 @@ class Res:
     what: str = ""
     take_arg: bool = False  # the object itself became held (clk enabled, irq requested)
     escaped: bool = False  # a guessed hand-off happened (store into a struct we do not own)
+    # A hand-off by a call whose error code is in this variable (err = register(x)): it
+    # takes effect once err is known to be a success, and never if the call failed.
+    pending: str | None = None
+    pending_hard: bool = False
+    pending_site: int = -1
 
     @property
     def name(self) -> str:
@@ -398,6 +403,11 @@ class Walker:
         new = cur & allowed
         if not new:
             return None
+        if any(r.pending == var for r in state.res):
+            if new <= frozenset({N}):
+                state = self._settle(state, var, False)  # the call failed: nothing handed off
+            elif N not in new:
+                state = self._settle(state, var, True)
         st = self._set_fact(state, var, new)
         if var not in self.fact_vars and not var.startswith("$") and not _ERRISH.match(var) \
                 and not any(r.cond_var == var or var in r.names for r in st.res) \
@@ -478,6 +488,17 @@ class Walker:
 
     def _handle_call(self, state: State, node: int, call: tree_sitter.Node,
                      result: str | None) -> State:
+        # Guessed hand-offs by a call whose error code lands in err/ret wait for the test.
+        defer = result if result and _ERRISH.match(result) and self._is_plain_local(result) \
+            else None
+        self._defer_var, self._defer_site = defer, node
+        try:
+            return self._handle_call_now(state, node, call, result)
+        finally:
+            self._defer_var = None
+
+    def _handle_call_now(self, state: State, node: int, call: tree_sitter.Node,
+                         result: str | None) -> State:
         k = self.k
         name, args = self._call_info(call)
         if not name:
@@ -545,16 +566,23 @@ class Walker:
         # ---- ownership transfer (table) ----
         tr = k.transfers.get(name)
         if tr is not None:
-            idx, _always = tr
-            if idx < len(args):
-                target = arg_texts[idx]
-                tb = base_name(target) if "->" in target or "." in target else target
-                return self._drop_names(state, {target, tb}, hard=True)
-            return state
+            idx, always = tr
+            if always:
+                self._defer_var = None  # snd_ctl_add() consumes it even when it fails
+            drop: set[str] = set()
+            for i in k.transfer_args.get(name, (idx,)):
+                if i < len(args):
+                    target = arg_texts[i]
+                    drop |= {target, base_name(target) if "->" in target or "." in target
+                             else target}
+            return self._drop_names(state, drop, hard=True) if drop else state
         # ---- file-local summaries ----
         summ = self.summaries.get(name)
         if summ is not None and summ is not self._own_summary:
             st = state
+            # This file's helpers often consume what they are given even when they fail
+            # (a wrapper of snd_ctl_add()): their hand-offs are not deferred.
+            self._defer_var = None
             for idx, suffix in summ.releases:
                 if idx < len(arg_texts):
                     st = self._release_by_name(st, node, name, arg_texts[idx] + suffix)
@@ -767,6 +795,29 @@ class Walker:
         return replace(state, res=state.res - set(hit),
                        released=state.released | frozenset(r.rid for r in hit))
 
+    _defer_var: str | None = None
+    _defer_site: int = -1
+
+    def _settle(self, state: State, var: str | None, succeeded: bool) -> State:
+        """Resolve hand-offs pending on var (None: all of them): applied if the call
+        succeeded (or we cannot tell any more), dropped if it failed."""
+        pend = [r for r in state.res if r.pending is not None and (var is None or r.pending == var)]
+        if not pend:
+            return state
+        out = set(state.res) - set(pend)
+        for r in pend:
+            if not succeeded:
+                out.add(replace(r, pending=None, pending_hard=False, pending_site=-1))
+            elif r.pending_hard:
+                if self._cur_in_loop:
+                    self.facts.loop_escapes.add(r.rid)
+            else:
+                if self._cur_in_loop:
+                    self.facts.loop_escapes.add(r.rid)
+                out.add(replace(r, pending=None, pending_hard=False, pending_site=-1, weak=True,
+                                escaped=True))
+        return replace(state, res=frozenset(out))
+
     def _drop_names(self, state: State, names: set[str], hard: bool = False) -> State:
         """Hand off resources going by these names.
 
@@ -778,6 +829,7 @@ class Walker:
         names = {n for n in names if n}
         if not names:
             return state
+        defer = self._defer_var
         direct = set(names)
         # Handing off an object carved out of a resource may hand off the resource.
         parents: set[str] = set()
@@ -802,6 +854,10 @@ class Walker:
                 out.add(r)
                 continue
             changed = True
+            if defer is not None:
+                out.add(replace(r, pending=defer, pending_hard=strength or r.pending_hard,
+                                pending_site=self._defer_site))
+                continue
             if strength:
                 if self._cur_in_loop:
                     self.facts.loop_escapes.add(r.rid)
@@ -917,6 +973,8 @@ class Walker:
     def _reassigned(self, state: State, node_id: int, var: str) -> State:
         """var gets a new value: earlier resources lose it as a name and as success witness,
         and it is no longer known equal to anything."""
+        if any(r.pending == var and r.pending_site != node_id for r in state.res):
+            state = self._settle(state, var, True)  # never tested: assume it took it
         changed = False
         if any(k == "=" + var or (k.startswith("=") and v == frozenset({var}))
                for k, v in state.facts):
@@ -1404,6 +1462,7 @@ class Walker:
             expr = None
         if expr is not None:
             st = self._effects(st, node.id, expr, self._bindings(expr, None))
+        st = self._settle(st, None, True)
         returned: set[str] = set()
         if expr is not None:
             txt = norm(self.p.text_of(expr))

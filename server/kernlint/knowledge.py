@@ -99,6 +99,7 @@ class Knowledge:
     acquires: dict[str, Acquire] = field(default_factory=dict)
     release_index: dict[str, list[tuple[Release, Acquire | None]]] = field(default_factory=dict)
     transfers: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    transfer_args: dict[str, tuple[int, ...]] = field(default_factory=dict)  # every arg handed
     locks: dict[str, LockOp] = field(default_factory=dict)
     lock_classes: dict[str, LockOp] = field(default_factory=dict)  # class -> a representative op
     guards: dict[str, str] = field(default_factory=dict)
@@ -234,8 +235,17 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
             k.release_index.setdefault(rel.fn, []).append((rel, None))
     for i, entry in enumerate(data.get("transfer", [])):
         where = f"{origin}: transfer[{i}]"
+        raw = entry.get("arg", 0)
+        try:
+            idxs = tuple(int(x) for x in raw) if isinstance(raw, list) else (int(raw),)
+        except (TypeError, ValueError):
+            raise KnowledgeError(f"{where}: arg must be an argument index or a list of them") \
+                from None
+        if not idxs:
+            raise KnowledgeError(f"{where}: arg must name at least one argument")
         for fn in _as_list(entry.get("fn", []), where):
-            k.transfers[fn] = (int(entry.get("arg", 0)), bool(entry.get("always", False)))
+            k.transfers[fn] = (idxs[0], bool(entry.get("always", False)))
+            k.transfer_args[fn] = idxs
     for i, entry in enumerate(data.get("lock", [])):
         where = f"{origin}: lock[{i}]"
         cls = str(entry.get("class", f"lock{i}"))

@@ -113,3 +113,20 @@ err_core:
 	clk_disable_unprepare(priv->clocks[FX_CLK_BUS]);
 	return ret;
 }
+
+/* A registration that failed did not take the object: it is still ours to free. */
+static int fx_add_port(struct fx_chip *chip)
+{
+	struct fx_port *port;
+	int err;
+
+	port = kzalloc(sizeof(*port), GFP_KERNEL);
+	if (!port)
+		return -ENOMEM;
+	atomic_set(&port->users, 0);
+	INIT_LIST_HEAD(&port->list);
+	err = fx_bus_attach_port(chip->bus, port);
+	if (err < 0)
+		return err;
+	return 0;
+}

@@ -244,3 +244,23 @@ int fx_endpoint_new(struct fx_card *card, struct fx_endpoint **ret)
 	*ret = ep;
 	return 0;
 }
+
+/* Handed over once the registration succeeded: later failures leave it to the owner. */
+static int fx_add_port2(struct fx_chip *chip)
+{
+	struct fx_port *port;
+	int err;
+
+	port = kzalloc(sizeof(*port), GFP_KERNEL);
+	if (!port)
+		return -ENOMEM;
+	err = fx_bus_attach_port(chip->bus, port);
+	if (err < 0) {
+		kfree(port);
+		return err;
+	}
+	err = fx_bus_sync(chip->bus);
+	if (err < 0)
+		return err;
+	return 0;
+}
