@@ -157,6 +157,7 @@ class FunctionFacts:
     entry_locks: frozenset[str] = frozenset()
     parents: dict[tuple[int, State], tuple[int, State] | None] = field(default_factory=dict)
     truncated: bool = False
+    partial: bool = False  # some states were not walked (bound per node); findings still valid
     note: str = ""
     walked: bool = False
     callees: frozenset[str] = frozenset()
@@ -486,6 +487,17 @@ class Walker:
                 released.append(r)
         return self._release(state, node, fn, released)
 
+    @staticmethod
+    def _value_node(arg: tree_sitter.Node) -> tree_sitter.Node:
+        """What an argument passes: `(kctl = snd_ctl_new1(..))` passes kctl."""
+        a = _strip(arg)
+        while a.type == "assignment_expression":
+            left = a.child_by_field_name("left")
+            if left is None:
+                break
+            a = _strip(left)
+        return a if a.type != "assignment_expression" else arg
+
     def _handle_call(self, state: State, node: int, call: tree_sitter.Node,
                      result: str | None) -> State:
         # Guessed hand-offs by a call whose error code lands in err/ret wait for the test.
@@ -505,7 +517,7 @@ class Walker:
             return state
         arg_texts = self._argtext_cache.get(call.id)
         if arg_texts is None:
-            arg_texts = [norm(self.p.text_of(a)) for a in args]
+            arg_texts = [norm(self.p.text_of(self._value_node(a))) for a in args]
             self._argtext_cache[call.id] = arg_texts
         self.facts.calls.append((node, name, tuple(arg_texts)))
         # ---- locks ----
@@ -1283,10 +1295,14 @@ class Walker:
                 if nst in bucket:
                     continue
                 if len(bucket) >= lim.max_states_per_node:
-                    facts.truncated = True
-                    facts.note = (f"{self.fn.name}: too many distinct states at one point; "
-                                  "no findings reported for this function")
-                    return
+                    # Too many distinct states here: walk no more of them. Every exit still
+                    # reached is reached by a real path, so its findings stand; some paths
+                    # (and their findings) are simply not seen.
+                    if not facts.partial:
+                        facts.partial = True
+                        facts.note = (f"{self.fn.name}: too many distinct states at one point; "
+                                      "some paths were not walked")
+                    continue
                 bucket.add(nst)
                 parents[(nxt, nst)] = (nid, st)
                 work.append((nxt, nst))

@@ -334,7 +334,7 @@ def summarise_function(parsed: ParsedFile, fn: Function, facts: FunctionFacts | 
     f0 = fn.node.start_byte
     l0 = fn.span.start_line
     lo, hi = fn.body.start_byte, fn.body.end_byte
-    truncated = facts is not None and facts.truncated
+    truncated = facts is not None and (facts.truncated or facts.partial)
     types, stack = _function_types(parsed, fn, fnodes)
     s = AccessSummary(fn.name, fn.is_static, not truncated, types)
     s.stack_objects = frozenset(stack - set(fn.params))
