@@ -766,6 +766,11 @@ class Walker:
         # kept in a field (clk_prepare_enable(chip->clk)) is often meant to persist.
         weak = not (self._is_plain_local(target) or target in self.params) and \
             (acq.take != "arg" or (acq.persistent and not _SETUP_FN_RE.search(self.fn.name)))
+        if weak and acq.take != "arg" and "probe" in self.fn.name.lower() and \
+                self._is_plain_local(base_name(target)) and "->" in target:
+            # priv->clk = clk_get(..) in a probe, priv being its own object: nobody else
+            # releases it if the probe fails (until priv is handed off, e.g. set as drvdata)
+            weak = False
         if acq.take == "out" and base_name(target) in self.params:
             weak = True  # written into the caller's object: the caller owns it
         names = {target}

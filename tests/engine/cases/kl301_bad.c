@@ -41,3 +41,22 @@ static int fx_codec_node(struct device *dev)
 	of_node_put(codec);
 	return 0;
 }
+
+/* A probe's own object: a reference kept in it is still the probe's to drop on failure. */
+static int fx_clk_probe(struct platform_device *pdev)
+{
+	struct fx_priv *priv;
+	int ret;
+
+	priv = devm_kzalloc(&pdev->dev, sizeof(*priv), GFP_KERNEL);
+	if (!priv)
+		return -ENOMEM;
+	priv->mclk = clk_get(&pdev->dev, "mclk");
+	if (IS_ERR(priv->mclk))
+		return PTR_ERR(priv->mclk);
+	ret = fx_hw_check(pdev);
+	if (ret)
+		return ret;
+	platform_set_drvdata(pdev, priv);
+	return 0;
+}
