@@ -41,6 +41,7 @@ have changed what needs undoing; read the diff.
 
 from __future__ import annotations
 
+import itertools
 import re
 import weakref
 from collections.abc import Iterable
@@ -80,6 +81,21 @@ class _Departure:
     tail: frozenset[int]  # every node run after leaving (inline + the ladder it enters)
     byte: int  # position of the branch, for ordering
     error: bool
+
+
+def _tests_object(cond: str, args: tuple[str, ...]) -> bool:
+    """The branch tests the cleanup's object itself (its existence), so on the main line
+    after it the object is absent."""
+    c = re.sub(r"\s+", "", cond).strip("()")
+    for a in args:
+        v = re.sub(r"\s+", "", _plain(a))
+        if not v:
+            continue
+        if c in (v, f"!{v}", f"{v}!=NULL", f"{v}==NULL", f"!IS_ERR({v})", f"IS_ERR({v})",
+                 f"IS_ERR_OR_NULL({v})", f"!IS_ERR_OR_NULL({v})", f"likely({v})",
+                 f"unlikely({v})"):
+            return True
+    return False
 
 
 def _plain(arg: str) -> str:
@@ -182,6 +198,15 @@ class SkippedCleanup(Rule):
         deps = self._departures(ctx, cfg, calls, exits_at)
         if len(deps) < 2:
             return []
+        cond_text = {d.cond: ctx.parsed.text_of(a) for d in deps
+                     if (a := cfg.nodes[d.cond].ast) is not None}
+        # Names the walk knows to be one object (codec_dev and priv->codec_dev).
+        aliases: dict[str, set[str]] = {}
+        for _node, st in itertools.islice(facts.parents, 4000):
+            for r in st.res:
+                if len(r.names) > 1:
+                    for alias in r.names:
+                        aliases.setdefault(alias, set()).update(r.names)
         preds = _preds(cfg)
         out: list[Finding] = []
         reported: set[tuple[int, str]] = set()
@@ -189,7 +214,10 @@ class SkippedCleanup(Rule):
             if not dk.error:
                 continue
             k_names = {name for n in dk.tail for name, _a in calls.get(n, ())}
-            k_names |= self._called_by_helpers(ctx, k_names)
+            k_calls = {(name, tuple(_plain(a) for a in args)) for n in dk.tail
+                       for name, args in calls.get(n, ())}
+            helper_names = self._called_by_helpers(ctx, k_names)
+            k_first = {(name, _plain(args[0])) for name, args in k_calls if args}
             # Objects the exit does clean up (exactly these: kfree(f) is still missing when
             # only snd_seq_pool_delete(&f->pool) runs).
             k_bases = {_plain(a) for n in dk.tail for name, args in calls.get(n, ())
@@ -206,17 +234,30 @@ class SkippedCleanup(Rule):
                 if not cont:
                     continue
                 between = _reach(cfg, cont) & before_k
-                between |= {di.cond, *preds.get(di.cond, ())}
+                step_i = {di.cond, *preds.get(di.cond, ())}  # the step the earlier exit tests
+                between |= step_i
                 for n in sorted(di.tail):
                     for name, args in calls.get(n, ()):
-                        if not is_cleanup(name) or not args or name in k_names:
+                        if not is_cleanup(name) or not args:
                             continue
+                        if name in helper_names or \
+                                (name, tuple(_plain(a) for a in args)) in k_calls:
+                            continue  # this exit runs it too (itself or in a helper)
+                        if name in k_names and not (k.releases_of(name) or k.locks.get(name)):
+                            continue  # the driver's own helper runs here too (on what, unsure)
+                        if _tests_object(cond_text[di.cond], args):
+                            continue  # if (np) { of_node_put(np); return ..; }: none later
+                        if any(re.search(r"\[\s*[a-z_]\w*\s*\]", a) for a in args):
+                            continue  # clk[i]: which object depends on a variable
+                        same = aliases.get(_plain(args[0]), set())
+                        if any((name, b) in k_first for b in same):
+                            continue  # put_device(priv->codec_dev) puts codec_dev too
                         bases = {base_name(a) for a in args if a}
                         if not bases or {_plain(a) for a in args} & k_bases or \
                                 any(a in held for a in args):
                             continue
                         if self._undone_between(ctx, calls, between, name, args, bases,
-                                                failing):
+                                                failing, step_i):
                             continue
                         if self._unset_local(ctx, cfg, before_k, args):
                             continue  # release_firmware(fw) with fw still NULL here: a no-op
@@ -376,7 +417,7 @@ class SkippedCleanup(Rule):
     def _undone_between(self, ctx: FunctionContext,
                         calls: dict[int, list[tuple[str, tuple[str, ...]]]], between: set[int],
                         name: str, args: tuple[str, ...], bases: set[str],
-                        failing: set[int]) -> bool:
+                        failing: set[int], step_i: set[int]) -> bool:
         """The cleanup ran on the main line in between, or its object was handed over."""
         k = ctx.knowledge
         plain = {_plain(a) for a in args}
@@ -410,8 +451,10 @@ class SkippedCleanup(Rule):
                     field_name = re.split(r"->|\.", ltxt)[-1].strip()
                     if ("->" in ltxt or "." in ltxt) and field_name in k.destructor_fields:
                         return True  # a destructor installed: it releases what hangs off
-                    if ltxt in bases or ltxt in args:
-                        return True  # the handle was re-pointed: a different object
+                    if (ltxt in bases or ltxt in args) and n not in step_i:
+                        # re-pointed after the earlier exit: a different object (the step
+                        # that the earlier exit tests is the acquisition it cleans up)
+                        return True
         return False
 
     def _finding(self, ctx: FunctionContext, dk: _Departure, di: _Departure, call_node: int,

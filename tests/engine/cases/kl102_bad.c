@@ -95,3 +95,23 @@ failure:
 	fx_codec_close_image(fx);
 	return 1;
 }
+
+/* Another free of the same kind on the exit does not cover this object. */
+static int fx_tables_init(struct fx_codec *fx)
+{
+	fx->tables = kcalloc(4, sizeof(*fx->tables), GFP_KERNEL);
+	if (!fx->tables)
+		return -ENOMEM;
+	fx->names = kcalloc(4, sizeof(*fx->names), GFP_KERNEL);
+	if (!fx->names)
+		goto err_tables;
+	fx->names[0] = kzalloc(16, GFP_KERNEL);
+	if (!fx->names[0]) {
+		kfree(fx->names);
+		return -ENOMEM;
+	}
+	return 0;
+err_tables:
+	kfree(fx->tables);
+	return -ENOMEM;
+}

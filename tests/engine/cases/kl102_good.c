@@ -157,3 +157,18 @@ err_dsp:
 	fx_dsp_remove(fx->dsp);
 	return ret;
 }
+
+/* The early exit tests the object itself: on the main line after it there is none. */
+static int fx_check_no_dsp(struct fx_codec *fx, struct device_node *np)
+{
+	struct device_node *dsp;
+
+	dsp = fx_find_dsp_node(np);
+	if (dsp) {
+		fx_node_put(dsp);
+		return -EBUSY;
+	}
+	if (fx_codec_sync(fx) < 0)
+		return -EIO;
+	return 0;
+}
