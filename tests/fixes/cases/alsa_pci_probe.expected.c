@@ -43,6 +43,7 @@ static int tone_probe(struct pci_dev *pci, const struct pci_device_id *id)
 	return 0;
 
 err_disable:
+	kfree(chip->buf);
 	pci_disable_device(pci);
 err_free_card:
 	snd_card_free(card);
