@@ -198,8 +198,9 @@ class Limits:
 
 _CMP_OPS = {"==", "!=", "<", "<=", ">", ">="}
 # Functions that bring a device up: an enable that fails half-way must be undone here.
-_SETUP_FN_RE = re.compile(r"probe|resume|_init\b|init_|startup|_open|bind|setup|power_?on|"
-                          r"power_?up|attach|create|_load|_start\b|(?:^|_)enable(?:_|$)",
+# (Not resume, power_on or *_enable: their callers often ignore the error and run the paired
+# suspend / power_off / disable later anyway, so an early return is no leak.)
+_SETUP_FN_RE = re.compile(r"probe|_init\b|init_|startup|_open|bind|setup|attach|create|_load",
                           re.IGNORECASE)
 _ERRISH = re.compile(r"^(?:err|ret|rc|error|retval|result|res|status|rv|r|e|rval|ret_val|"
                      r"ret_code|rcode|errno|error_code|err_code)\w*$")
@@ -724,6 +725,32 @@ class Walker:
                         out.add((n[2], acq.fn))
         return out
 
+    def _same_object(self, name: str) -> set[str]:
+        """Other names of name: a local set once to a field of another object
+        (dev = &pdev->dev) and that field."""
+        eq = self._equiv
+        if eq is None:
+            counts: dict[str, int] = {}
+            for lhs, _rhs in self._assigns:
+                counts[lhs] = counts.get(lhs, 0) + 1
+            eq = {}
+            for lhs, rhs in self._assigns:
+                r = _strip(rhs)
+                if counts.get(lhs) == 1 and lhs in self.locals and \
+                        r.type in ("pointer_expression", "field_expression"):
+                    txt = self.p.text_of(r).strip()
+                    if r.type == "pointer_expression" and not txt.startswith("&"):
+                        continue
+                    v = norm(txt)
+                    if "->" in v and self._is_trackable_var(v):
+                        eq[lhs] = v
+            self._equiv = eq
+        out = {v for k, v in eq.items() if k == name}
+        out |= {k for k, v in eq.items() if v == name}
+        return out
+
+    _equiv: dict[str, str] | None = None
+
     def _is_plain_local(self, var: str) -> bool:
         return re.fullmatch(r"[A-Za-z_]\w*", var) is not None and var in self.locals
 
@@ -773,7 +800,7 @@ class Walker:
             weak = False
         if acq.take == "out" and base_name(target) in self.params:
             weak = True  # written into the caller's object: the caller owns it
-        names = {target}
+        names = {target} | self._same_object(target)
         if acq.alias_arg is not None and acq.alias_arg < len(arg_texts) and \
                 self._is_trackable_var(arg_texts[acq.alias_arg]):
             names.add(arg_texts[acq.alias_arg])

@@ -98,6 +98,28 @@ def _tests_object(cond: str, args: tuple[str, ...]) -> bool:
     return False
 
 
+def _address_taken(ctx: FunctionContext, ast: tree_sitter.Node) -> set[str]:
+    """Objects whose address a call in this statement takes (&plugin, &chip->buf)."""
+    out: set[str] = set()
+    stack = [ast]
+    while stack:
+        n = stack.pop()
+        if n.type == "argument_list":
+            for a in n.named_children:
+                t = ctx.parsed.text_of(a).strip()
+                if t.startswith("&"):
+                    out.add(_loose(t))
+        if n.type not in ("compound_statement", "function_definition"):
+            stack.extend(n.named_children)
+    return out
+
+
+def _loose(arg: str) -> str:
+    """An object's name with array indexes blurred (stream[i] and stream[PLAYBACK] may be
+    the same slot)."""
+    return re.sub(r"\[[^\]]*\]", "[]", re.sub(r"\s+", "", _plain(arg)))
+
+
 def _plain(arg: str) -> str:
     return arg.strip().lstrip("&(").rstrip(")").strip()
 
@@ -223,7 +245,7 @@ class SkippedCleanup(Rule):
             k_bases = {_plain(a) for n in dk.tail for name, args in calls.get(n, ())
                        if is_cleanup(name) for a in args}
             before_k = _back_reach(preds, dk.cond)
-            failing = set(preds.get(dk.cond, ()))
+            failing = {dk.cond, *preds.get(dk.cond, ())}  # the step this exit's test is about
             held = self._held_names(ctx, dk)
             best: dict[tuple[str, tuple[str, ...]], tuple[_Departure, int]] = {}
             for di in deps:
@@ -268,11 +290,28 @@ class SkippedCleanup(Rule):
             for (name, args), (di, call_node) in sorted(best.items(), key=lambda kv: kv[1][1]):
                 if (dk.jump, name) in reported:
                     continue
+                if not self._later_exit_runs(cfg, deps, dk, calls, name, args):
+                    continue  # a step undone before this exit and after it, not here
                 reported.add((dk.jump, name))
                 out.append(self._finding(ctx, dk, di, call_node, name, args))
         return out
 
     # ---- helpers ----
+    @staticmethod
+    def _later_exit_runs(cfg: CFG, deps: list[_Departure], dk: _Departure,
+                         calls: dict[int, list[tuple[str, tuple[str, ...]]]], name: str,
+                         args: tuple[str, ...]) -> bool:
+        """The function runs the same cleanup later, past this exit (a later error exit or the
+        main line): the step is undone both before and after this exit, so it is still pending
+        here."""
+        want = (name, tuple(_plain(a) for a in args))
+        after = _reach(cfg, [s for s in cfg.nodes[dk.cond].succ if s not in dk.tail])
+        for n in after - dk.tail:
+            for cname, cargs in calls.get(n, ()):
+                if (cname, tuple(_plain(a) for a in cargs)) == want:
+                    return True
+        return False
+
     def _departures(self, ctx: FunctionContext, cfg: CFG,
                     calls: dict[int, list[tuple[str, tuple[str, ...]]]],
                     exits_at: dict[int, list[bool]]) -> list[_Departure]:
@@ -425,19 +464,26 @@ class SkippedCleanup(Rule):
             for cname, cargs in calls.get(n, ()):
                 if cname == name and cargs == args:
                     return True
+                loose = {_loose(a) for a in cargs}
                 if n in failing:
+                    if {_loose(a) for a in args} <= loose and k.looks_like_acquire(cname):
+                        return True  # the step that failed is the one this cleanup undoes
                     continue  # the step that failed did not take it
                 tr = k.transfers.get(cname)
                 if tr is not None and tr[0] < len(cargs) and base_name(cargs[tr[0]]) in bases:
                     return True
                 if cname in k.destructor_registrars:
                     return True  # a devm action now tears down what the function built
+                if len(cargs) == 1 and _plain(cargs[0]) in plain and k.looks_like_transfer(cname):
+                    return True  # snd_pcm_plugin_append(plugin): the chain owns it now
                 if any(_plain(a) in plain for a in cargs[1:]) and \
                         not _LOGGING.match(cname) and cname not in k.borrowed and \
                         not k.releases_of(cname) and cname not in k.locks and \
                         (cname not in k.acquires or k.looks_like_transfer(cname)):
                     return True  # given to a helper that may keep it (foo_create(mgr, card))
             ast = ctx.facts.cfg.nodes[n].ast if ctx.facts.cfg is not None else None
+            if ast is not None and _address_taken(ctx, ast) & {_loose(x) for x in args}:
+                return True  # foo_build(.., &plugin): a new object under the same name
             if ast is not None and ast.type == "expression_statement" and ast.named_children \
                     and ast.named_children[0].type == "assignment_expression":
                 a = ast.named_children[0]

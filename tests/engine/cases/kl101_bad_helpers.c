@@ -63,21 +63,6 @@ static int fx_attach(struct fx_dev *dev)
 	return 0;
 }
 
-/* An enable helper that gives up half-way without undoing what it enabled. */
-static int fx_enable_clocks(struct fx_priv *priv)
-{
-	int ret;
-
-	ret = clk_prepare_enable(priv->clk[FX_CLK_BUS]);
-	if (ret)
-		goto out;
-	ret = clk_prepare_enable(priv->clk[FX_CLK_CORE]);
-	if (ret)
-		goto out;
-out:
-	return ret;
-}
-
 /* A copy of user memory is the caller's to free. */
 static long fx_hwdep_write(struct fx_priv *priv, const char __user *data, long count)
 {
