@@ -21,7 +21,7 @@ import tree_sitter
 
 from .cfg import CFG, build_cfg, call_name
 from .knowledge import ALL, Acquire, Knowledge, N, P, Release, Z
-from .syntax import Function, ParsedFile
+from .syntax import Function, ParsedFile, mask_code
 
 NONE_SET: frozenset[str] = frozenset()
 
@@ -225,6 +225,29 @@ def _file_functions(parsed: ParsedFile) -> frozenset[str]:
     return got
 
 
+_ZERO_FUNCTIONS: weakref.WeakKeyDictionary[ParsedFile, frozenset[str]] = \
+    weakref.WeakKeyDictionary()
+_RETURN_RE = re.compile(r"\breturn\b([^;]*);")
+
+
+def _zero_functions(parsed: ParsedFile) -> frozenset[str]:
+    """Static int functions of the file whose every return is `return 0;`: a caller's
+    `if (ret)` after them is dead code."""
+    got = _ZERO_FUNCTIONS.get(parsed)
+    if got is None:
+        names: set[str] = set()
+        other: set[str] = set()  # a name defined twice (#ifdef stubs) must qualify both times
+        for f in parsed.functions:
+            values = [v.strip() for v in _RETURN_RE.findall(mask_code(parsed.text_of(f.body)))]
+            if f.is_static and not f.returns_void and not f.returns_pointer and values and \
+                    all(v == "0" for v in values):
+                names.add(f.name)
+            else:
+                other.add(f.name)
+        got = _ZERO_FUNCTIONS[parsed] = frozenset(names - other)
+    return got
+
+
 class Walker:
     def __init__(self, parsed: ParsedFile, fn: Function, k: Knowledge,
                  summaries: dict[str, Summary], limits: type[Limits] = Limits,
@@ -249,6 +272,7 @@ class Walker:
         self._cond_counts: dict[str, int] = {}
         self._release_calls: list[tuple[int, str, str]] = []
         self._assigns: list[tuple[str, tree_sitter.Node]] = []
+        self._field_assigns: list[tuple[str, tree_sitter.Node]] = []  # priv->dev = &pdev->dev
         self._prescan()
         self._compute_owned()
         # Branch facts are kept only where they can correlate two decisions: error codes,
@@ -300,6 +324,8 @@ class Walker:
                 rhs = n.child_by_field_name("right")
                 if lhs is not None and rhs is not None and lhs.type == "identifier":
                     self._assigns.append((src.text_of(lhs), rhs))
+                elif lhs is not None and rhs is not None and lhs.type == "field_expression":
+                    self._field_assigns.append((norm(src.text_of(lhs)), rhs))
             elif t == "init_declarator":
                 dn = n.child_by_field_name("declarator")
                 v = n.child_by_field_name("value")
@@ -731,12 +757,13 @@ class Walker:
         eq = self._equiv
         if eq is None:
             counts: dict[str, int] = {}
-            for lhs, _rhs in self._assigns:
+            pairs = self._assigns + self._field_assigns
+            for lhs, _rhs in pairs:
                 counts[lhs] = counts.get(lhs, 0) + 1
             eq = {}
-            for lhs, rhs in self._assigns:
+            for lhs, rhs in pairs:
                 r = _strip(rhs)
-                if counts.get(lhs) == 1 and lhs in self.locals and \
+                if counts.get(lhs) == 1 and (lhs in self.locals or "->" in lhs) and \
                         r.type in ("pointer_expression", "field_expression"):
                     txt = self.p.text_of(r).strip()
                     if r.type == "pointer_expression" and not txt.startswith("&"):
@@ -916,6 +943,8 @@ class Walker:
     def _value_of(self, rhs: tree_sitter.Node) -> frozenset[str] | None:
         r = _strip(rhs)
         t = r.type
+        if t == "call_expression" and call_name(self.p, r) in _zero_functions(self.p):
+            return frozenset({Z})  # a helper of this file that can only return 0
         if t == "number_literal":
             txt = self.p.text_of(r).rstrip("uUlL")
             try:

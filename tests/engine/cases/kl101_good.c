@@ -295,3 +295,24 @@ static int fx_pm_probe(struct platform_device *pdev)
 	}
 	return 0;
 }
+
+static int fx_power_sequence(struct fx_priv *priv)
+{
+	fx_write(priv, FX_RESET, 1);
+	fx_write(priv, FX_RESET, 0);
+	return 0;
+}
+
+/* The helper can only return 0: the error branch after it is dead code. */
+static int fx_sequence_probe(struct fx_priv *priv)
+{
+	int ret;
+
+	ret = regulator_bulk_enable(FX_NUM_SUPPLIES, priv->supplies);
+	if (ret)
+		return ret;
+	ret = fx_power_sequence(priv);
+	if (ret < 0)
+		return ret;
+	return 0;
+}
