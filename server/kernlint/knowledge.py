@@ -51,6 +51,9 @@ class Acquire:
     what: str
     alias_arg: int | None = None
     persistent: bool = False  # an enable state drivers often keep on purpose
+    # How a fix writes the release, from the acquisition's arguments ("free_irq({0}, {4})");
+    # empty: `release(resource)` when that release takes one argument.
+    release_call: str = ""
 
     @property
     def rule_family(self) -> str:
@@ -109,6 +112,7 @@ class Knowledge:
     noreturn: frozenset[str] = frozenset()
     release_verbs: tuple[str, ...] = ()
     unwind_words: tuple[str, ...] = ()  # extra name words of unwind steps (KL102)
+    release_arity: dict[str, int] = field(default_factory=dict)  # releases taking > 1 argument
     acquire_verbs: tuple[str, ...] = ()
     borrowed: frozenset[str] = frozenset()
     sleeping: frozenset[str] = frozenset()
@@ -221,10 +225,13 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
         releases = tuple(_parse_release(r, where) for r in _as_list(entry.get("release", []), where))
         for fn in _as_list(entry.get("fn", []), where):
             alias = entry.get("alias_arg")
+            call = str(entry.get("release_call", ""))
+            if call and not re.fullmatch(r"[A-Za-z_]\w*\((?:\{\d+\}(?:,\s*\{\d+\})*)?\)", call):
+                raise KnowledgeError(f"{where}: release_call must look like free_irq({{0}}, {{4}})")
             acq = Acquire(fn, m.group(1), int(m.group(2) or 0), SUCCESS_SETS[check], releases,
                           kind, str(entry.get("what", kind)),
                           int(alias) if alias is not None else None,
-                          bool(entry.get("persistent", False)))
+                          bool(entry.get("persistent", False)), call)
             k.acquires[fn] = acq
             for rel in releases:
                 k.release_index.setdefault(rel.fn, []).append((rel, acq))
@@ -271,6 +278,11 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
         k.noreturn |= frozenset(_as_list(h.get("noreturn", []), origin))
         k.release_verbs += tuple(_as_list(h.get("release_verbs", []), origin))
         k.unwind_words += tuple(_as_list(h.get("unwind_words", []), origin))
+        for fn, n in dict(h.get("release_arity", {})).items():
+            try:
+                k.release_arity[str(fn)] = int(n)
+            except (TypeError, ValueError):
+                raise KnowledgeError(f"{origin}: release_arity.{fn} must be a number") from None
         k.acquire_verbs += tuple(_as_list(h.get("acquire_verbs", []), origin))
         k.borrowed |= frozenset(_as_list(h.get("borrowed", []), origin))
         k.not_pairs |= frozenset(_as_list(h.get("not_pairs", []), origin))

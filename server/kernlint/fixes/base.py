@@ -491,9 +491,23 @@ def release_text_for(ctx: FixContext, facts: FunctionFacts, finding: Finding,
                 return _one_line(ctx.node_text(n.ast))
     if res is None:
         return None
+    acq = ctx.k.acquires.get(res.fn)
+    if acq is not None and acq.release_call:
+        # free_irq({0}, {4}): the arguments of the acquisition, as written there
+        site_args = next((args for node, name, args in facts.calls
+                          if node == res.site and name == res.fn), None)
+        raw = _raw_call_args(ctx, cfg.nodes[res.site].ast, res.fn)
+        args = raw if raw is not None else (list(site_args) if site_args is not None else None)
+        idx = [int(i) for i in re.findall(r"\{(\d+)\}", acq.release_call)]
+        if args is None or any(i >= len(args) for i in idx):
+            return None
+        fn_name = acq.release_call.split("(", 1)[0]
+        return f"{fn_name}({', '.join(args[i] for i in idx)});"
     if res.releases:
         rel = res.releases[0]
         name = res.name
+        if ctx.k.release_arity.get(rel.fn, 1) > 1:
+            return None  # free_irq(irq, dev_id): never written with one argument
         if rel.member:
             arg = f"&{name}->{rel.member}"
         elif rel.arg == 0:
@@ -503,8 +517,26 @@ def release_text_for(ctx: FixContext, facts: FunctionFacts, finding: Finding,
         if res.iter_ref or res.kind == "ref" or rel.fn:
             return f"{rel.fn}({arg});"
     fn = str(finding.data.get("release_fn") or "")
-    if fn and str(finding.data.get("release_arg") or 0) == "0":
+    if fn and str(finding.data.get("release_arg") or 0) == "0" and \
+            ctx.k.release_arity.get(fn, 1) == 1:
         return f"{fn}({res.name});"
+    return None
+
+
+def _raw_call_args(ctx: FixContext, ast: tree_sitter.Node | None, fn: str) -> list[str] | None:
+    """The source text of the arguments of the call to fn in this statement."""
+    if ast is None:
+        return None
+    stack = [ast]
+    while stack:
+        n = stack.pop()
+        if n.type == "call_expression":
+            f = n.child_by_field_name("function")
+            a = n.child_by_field_name("arguments")
+            if f is not None and a is not None and ctx.node_text(f).strip() == fn:
+                return [re.sub(r"\s+", " ", ctx.node_text(x)).strip()
+                        for x in a.named_children if x.type != "comment"]
+        stack.extend(n.named_children)
     return None
 
 
