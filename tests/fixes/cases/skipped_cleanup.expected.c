@@ -1,4 +1,4 @@
-/* KL102 fixes: jump to the earlier failure's label, or repeat its inline cleanup. */
+/* KL102 skipped-cleanup: later failures that skip an unwind step the earlier ones run. */
 #include <linux/platform_device.h>
 
 struct fx_codec {
