@@ -186,6 +186,9 @@ class Summary:
     unlocks: list[tuple[int, str, str]] = field(default_factory=list)  # (param, suffix, class)
     locks: list[tuple[int, str, str]] = field(default_factory=list)  # returns with these held
     returns_alloc: Res | None = None
+    # Known resources it leaves acquired on a parameter on every success (return 0) exit:
+    # (param index, member suffix, the resource as the helper tracked it)
+    acquires: list[tuple[int, str, Res]] = field(default_factory=list)
     global_releases: list[str] = field(default_factory=list)  # file-scope objects released
     released_fns: frozenset[str] = frozenset()  # release APIs it calls (on anything)
 
@@ -659,7 +662,8 @@ class Walker:
                 st = replace(st, res=st.res | {r})
             if summ.releases or summ.unlocks or summ.locks or summ.returns_alloc or \
                     summ.global_releases or summ.released_fns:
-                return self._heuristic_transfer(st, name, args, arg_texts)
+                st = self._heuristic_transfer(st, name, args, arg_texts)
+                return self._helper_acquires(st, node, name, summ, arg_texts, result)
         # ---- unknown function ----
         if name in k.borrowed or k.is_managed(name):
             return state
@@ -705,6 +709,27 @@ class Walker:
                 st = replace(st, res=frozenset(x for x in st.res if result not in x.names) | {r})
             else:
                 st = self._stem_acquire(st, node, name, arg_texts, result)
+        return st
+
+    def _helper_acquires(self, st: State, node: int, name: str, summ: Summary,
+                         arg_texts: list[str], result: str | None) -> State:
+        """A file-local helper that returns 0 with a resource acquired on our argument
+        (foo_setup_regulators(dev, priv) enabling priv->supplies): held when it returned 0."""
+        if not summ.acquires or not result or not _ERRISH.match(result) or \
+                not self._is_plain_local(result) or self._cur_in_loop:
+            return st
+        strong = _SETUP_FN_RE.search(self.fn.name) is not None
+        for idx, suffix, proto in summ.acquires:
+            if idx >= len(arg_texts) or not self._is_trackable_var(arg_texts[idx]):
+                continue
+            target = arg_texts[idx] + suffix
+            if not self._is_trackable_var(target) or \
+                    any(target in r.names for r in st.res):
+                continue
+            r = Res(self._new_rid(node, target), frozenset({target}), name, proto.kind, node,
+                    result, frozenset({Z}), proto.releases, weak=not strong,
+                    what=proto.what or "resource")
+            st = replace(st, res=st.res | {r})
         return st
 
     def _stem_acquire(self, st: State, node: int, name: str, arg_texts: list[str],
@@ -1709,6 +1734,38 @@ def analyse_function(parsed: ParsedFile, fn: Function, k: Knowledge,
     return facts
 
 
+def _param_acquisitions(facts: FunctionFacts, params: list[str]) -> list[tuple[int, str, Res]]:
+    """Strong, known-API resources rooted in a parameter (priv->supplies) held on every
+    `return 0;` exit of a helper (foo_setup_regulators(dev, priv))."""
+    cfg = facts.cfg
+    if cfg is None or facts.partial:
+        return []
+    common: dict[tuple[int, str], Res] | None = None
+    for ex in facts.exits:
+        ast = cfg.nodes[ex.node].ast
+        if ast is None or ast.type != "return_statement":
+            continue
+        kids = [c for c in ast.named_children if c.type != "comment"]
+        if len(kids) != 1 or kids[0].type != "number_literal" or \
+                kids[0].text is None or kids[0].text.strip() != b"0":
+            continue
+        here: dict[tuple[int, str], Res] = {}
+        for r in ex.state.res:
+            if r.weak or r.escaped or r.stem or r.iter_ref or r.kind == "unknown" or \
+                    r.pending is not None or not r.releases:
+                continue
+            for n in sorted(r.names):
+                b = base_name(n)
+                if b in params and "->" in n and re.fullmatch(re.escape(b) + r"(?:->\w+)+", n):
+                    here[(params.index(b), n[len(b):])] = r
+                    break
+        common = here if common is None else {k: v for k, v in common.items() if k in here}
+        if not common:
+            return []
+    return sorted(((i, sfx, r) for (i, sfx), r in (common or {}).items()),
+                  key=lambda t: (t[0], t[1]))
+
+
 def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
     """Summary of a static helper for its callers: which params it releases / unlocks / locks,
     and whether it returns a fresh allocation."""
@@ -1760,11 +1817,13 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
                     break
             if s.returns_alloc is not None:
                 break
+    if not fn.returns_void and not fn.returns_pointer:
+        s.acquires = _param_acquisitions(facts, params)
     s.global_releases = sorted(set(s.global_releases))
     s.released_fns = frozenset(name for _n, name, _a in facts.calls
                                if name in k.release_index or
                                (k.looks_like_release(name) and name not in k.locks))
-    if not (s.releases or s.locks or s.unlocks or s.returns_alloc or s.global_releases
+    if not (s.releases or s.locks or s.unlocks or s.returns_alloc or s.global_releases or s.acquires
             or s.released_fns):
         return None
     return s

@@ -96,3 +96,43 @@ err:
 	w->private = NULL;
 	return ret;
 }
+
+static int fx_setup_supplies(struct device *dev, struct fx_priv *priv)
+{
+	int ret;
+
+	ret = regulator_enable(priv->vdd);
+	if (ret)
+		return ret;
+	ret = fx_check_rails(dev);
+	if (ret) {
+		regulator_disable(priv->vdd);
+		return ret;
+	}
+	return 0;
+}
+
+static void fx_disable_supplies(struct fx_priv *priv)
+{
+	regulator_disable(priv->vdd);
+}
+
+/* The helper returns 0 with priv->vdd enabled: the probe must undo it on a later failure. */
+static int fx_supply_probe(struct device *dev, struct fx_priv *priv)
+{
+	int ret;
+
+	ret = fx_setup_supplies(dev, priv);
+	if (ret)
+		return ret;
+	ret = fx_reset_chip(priv);
+	if (ret)
+		return ret;
+	ret = fx_register(priv);
+	if (ret)
+		goto err_supplies;
+	return 0;
+err_supplies:
+	fx_disable_supplies(priv);
+	return ret;
+}
