@@ -136,3 +136,23 @@ err_supplies:
 	fx_disable_supplies(priv);
 	return ret;
 }
+
+/* A driver's own try/release pair, paired by name: the open that fails later must release. */
+static int fx_pcm_open(struct fx_priv *priv)
+{
+	int err;
+
+	err = fx_stream_lock_try(priv);
+	if (err < 0)
+		return err;
+	err = fx_pcm_constraints(priv);
+	if (err < 0)
+		goto err_locked;
+	err = fx_pcm_reserve(priv);
+	if (err < 0)
+		return err;
+	return 0;
+err_locked:
+	fx_stream_lock_release(priv);
+	return err;
+}
