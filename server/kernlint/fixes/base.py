@@ -512,6 +512,12 @@ def release_text_for(ctx: FixContext, facts: FunctionFacts, finding: Finding,
             arg = f"&{name}->{rel.member}"
         elif rel.arg == 0:
             arg = name
+            if acq is not None and acq.take == "arg":
+                # the object as the acquisition wrote it: pm_runtime_enable(&pdev->dev)
+                raw = _raw_call_args(ctx, cfg.nodes[res.site].ast, res.fn)
+                if raw is None or acq.index >= len(raw) or norm(raw[acq.index]) not in res.names:
+                    return None
+                arg = raw[acq.index]
         else:
             return None
         if res.iter_ref or res.kind == "ref" or rel.fn:

@@ -130,3 +130,31 @@ static int fx_add_port(struct fx_chip *chip)
 		return err;
 	return 0;
 }
+
+/* A component registered by hand must be unregistered when a later probe step fails. */
+static int fx_dai_probe(struct platform_device *pdev)
+{
+	int ret;
+
+	ret = snd_soc_register_component(&pdev->dev, &fx_component, &fx_dai, 1);
+	if (ret)
+		return ret;
+	ret = fx_register_platform(pdev);
+	if (ret)
+		return ret;
+	return 0;
+}
+
+/* A wait-queue entry on the stack must be unlinked on every way out. */
+static int fx_wait_ready(struct fx_chip *chip)
+{
+	wait_queue_entry_t wait;
+
+	init_waitqueue_entry(&wait, current);
+	add_wait_queue(&chip->sleep, &wait);
+	if (fx_signal_pending(chip))
+		return -ERESTARTSYS;
+	fx_sleep(chip);
+	remove_wait_queue(&chip->sleep, &wait);
+	return 0;
+}

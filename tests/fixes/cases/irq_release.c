@@ -37,3 +37,18 @@ static int fx_setup_threaded(struct fx_chip *h)
 		return err;
 	return 0;
 }
+
+struct platform_device;
+int fx_register_platform(struct platform_device *pdev);
+
+/* The released object is written as the acquisition wrote it: &pdev->dev, not pdev->dev. */
+static int fx_pm_probe(struct platform_device *pdev)
+{
+	int err;
+
+	pm_runtime_enable(&pdev->dev);
+	err = fx_register_platform(pdev);
+	if (err)
+		return err;
+	return 0;
+}
