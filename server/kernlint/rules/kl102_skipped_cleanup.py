@@ -39,7 +39,7 @@ acquisition this cleanup undoes; the exit runs the same cleanup itself, through 
 a helper of the file; the object is picked by a variable index; or the step is already held by a
 tracked resource or lock (KL101/KL201/KL301 report it with the acquisition). On `sound/` of
 6.12 this leaves 1 finding; most of KL102's value is on code being written (planted bugs:
-20 of 284 flagged).
+20 of 287 flagged).
 
 Fix: send the exit to the label the earlier exit uses (`ret = X; goto err_disable;`), or
 repeat its inline cleanup before the `return`.
