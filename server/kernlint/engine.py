@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from .config import Config
-from .facts import FunctionFacts, Limits, Summary, analyse_function, summarise
+from .facts import FunctionFacts, Limits, Summary, analyse_function, summarise, zero_functions
 from .knowledge import Knowledge, load_knowledge
 from .model import FileResult, Finding, Related, Span
 from .ownership import managed_releases
@@ -154,7 +154,9 @@ class Engine:
                     cache.summaries[skey] = s
             if s is not None:
                 summaries[fn.name] = s
-        summ_fp = hashlib.sha1(repr(sorted((k, repr(v)) for k, v in summaries.items()))
+        # Per-function results also depend on which helpers of the file can only return 0.
+        summ_fp = hashlib.sha1(repr((sorted((k, repr(v)) for k, v in summaries.items()),
+                                     sorted(zero_functions(parsed))))
                                .encode()).hexdigest()[:12]
         all_facts: list[FunctionFacts] = []
         access: dict[str, object] | None = None
@@ -182,7 +184,7 @@ class Engine:
                 all_facts.append(facts)
             if cached is not None:
                 continue
-            findings = self._run_function_rules(parsed, facts, fn_rules, result)
+            findings = self._run_function_rules(parsed, facts, fn_rules, result, summaries)
             result.findings.extend(findings)
             if cache is not None:
                 dline, dbyte = fn.span.start_line, fn.node.start_byte
@@ -245,10 +247,11 @@ class Engine:
         return facts
 
     def _run_function_rules(self, parsed: ParsedFile, facts: FunctionFacts, rules: list[Rule],
-                            result: FileResult) -> list[Finding]:
+                            result: FileResult,
+                            summaries: dict[str, Summary] | None = None) -> list[Finding]:
         if facts.cfg is None:
             return []
-        ctx = FunctionContext(parsed, facts, self.knowledge)
+        ctx = FunctionContext(parsed, facts, self.knowledge, summaries or {})
         out: list[Finding] = []
         for rule in rules:
             try:

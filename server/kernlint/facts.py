@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -191,6 +190,7 @@ class Summary:
     acquires: list[tuple[int, str, Res]] = field(default_factory=list)
     global_releases: list[str] = field(default_factory=list)  # file-scope objects released
     released_fns: frozenset[str] = frozenset()  # release APIs it calls (on anything)
+    callees: frozenset[str] = frozenset()  # everything it calls (KL102 looks through helpers)
 
 
 class Limits:
@@ -217,38 +217,26 @@ def _strip(node: tree_sitter.Node) -> tree_sitter.Node:
     return node
 
 
-_FILE_FUNCTIONS: weakref.WeakKeyDictionary[ParsedFile, frozenset[str]] = \
-    weakref.WeakKeyDictionary()
-
-
-def _file_functions(parsed: ParsedFile) -> frozenset[str]:
-    got = _FILE_FUNCTIONS.get(parsed)
-    if got is None:
-        got = _FILE_FUNCTIONS[parsed] = frozenset(f.name for f in parsed.functions)
-    return got
-
-
-_ZERO_FUNCTIONS: weakref.WeakKeyDictionary[ParsedFile, frozenset[str]] = \
-    weakref.WeakKeyDictionary()
 _RETURN_RE = re.compile(r"\breturn\b([^;]*);")
 
 
-def _zero_functions(parsed: ParsedFile) -> frozenset[str]:
+def _find_zero_functions(parsed: ParsedFile) -> frozenset[str]:
+    names: set[str] = set()
+    other: set[str] = set()  # a name defined twice (#ifdef stubs) must qualify both times
+    for f in parsed.functions:
+        if f.is_static and not f.returns_void and not f.returns_pointer:
+            values = [v.strip() for v in _RETURN_RE.findall(mask_code(parsed.text_of(f.body)))]
+            if values and all(v == "0" for v in values):
+                names.add(f.name)
+                continue
+        other.add(f.name)
+    return frozenset(names - other)
+
+
+def zero_functions(parsed: ParsedFile) -> frozenset[str]:
     """Static int functions of the file whose every return is `return 0;`: a caller's
     `if (ret)` after them is dead code."""
-    got = _ZERO_FUNCTIONS.get(parsed)
-    if got is None:
-        names: set[str] = set()
-        other: set[str] = set()  # a name defined twice (#ifdef stubs) must qualify both times
-        for f in parsed.functions:
-            values = [v.strip() for v in _RETURN_RE.findall(mask_code(parsed.text_of(f.body)))]
-            if f.is_static and not f.returns_void and not f.returns_pointer and values and \
-                    all(v == "0" for v in values):
-                names.add(f.name)
-            else:
-                other.add(f.name)
-        got = _ZERO_FUNCTIONS[parsed] = frozenset(names - other)
-    return got
+    return parsed.derived("zero_functions", _find_zero_functions)
 
 
 class Walker:
@@ -672,7 +660,7 @@ class Walker:
             for a_node, a in zip(args, arg_texts, strict=False):
                 st = self._release_by_name(st, node, name, a, stem_of=stem(name, self.verbs))
                 if self.p.text_of(a_node).lstrip().startswith("&") and "->" in a and \
-                        not (name in _file_functions(self.p) and
+                        not (name in self.summaries and
                              {"free", "delete", "clear", "cleanup"} & set(name.lower().split("_"))):
                     # the object embeds what is freed (snd_rawmidi_free(&ump->core),
                     # put_device(&x->dev)): it goes with it; but this file's own
@@ -968,7 +956,7 @@ class Walker:
     def _value_of(self, rhs: tree_sitter.Node) -> frozenset[str] | None:
         r = _strip(rhs)
         t = r.type
-        if t == "call_expression" and call_name(self.p, r) in _zero_functions(self.p):
+        if t == "call_expression" and call_name(self.p, r) in zero_functions(self.p):
             return frozenset({Z})  # a helper of this file that can only return 0
         if t == "number_literal":
             txt = self.p.text_of(r).rstrip("uUlL")
@@ -1820,6 +1808,7 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
     if not fn.returns_void and not fn.returns_pointer:
         s.acquires = _param_acquisitions(facts, params)
     s.global_releases = sorted(set(s.global_releases))
+    s.callees = facts.callees
     s.released_fns = frozenset(name for _n, name, _a in facts.calls
                                if name in k.release_index or
                                (k.looks_like_release(name) and name not in k.locks))

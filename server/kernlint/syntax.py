@@ -12,12 +12,16 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import tree_sitter
 import tree_sitter_c
 
 from .model import Span
+
+T = TypeVar("T")
 
 C_LANGUAGE = tree_sitter.Language(tree_sitter_c.language())
 
@@ -327,6 +331,15 @@ class ParsedFile:
         self.lines = LineIndex(self.original)
         self._functions: list[Function] | None = None
         self._loop_macros: dict[int, str] | None = None
+        self._derived: dict[str, object] = {}
+
+    def derived(self, key: str, compute: Callable[[ParsedFile], T]) -> T:
+        """compute(self), memoised until the next update(): per-file facts the analysis
+        derives from the whole text (this file's function names, its helpers that only
+        return 0, ...)."""
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]  # type: ignore[return-value]
 
     def update(self, new_text: str) -> None:
         """Re-parse after an edit, reusing the old tree (tree-sitter incremental parse)."""
@@ -383,6 +396,7 @@ class ParsedFile:
         self.lines = LineIndex(self.original)
         self._functions = None
         self._loop_macros = None
+        self._derived = {}
 
     def text_of(self, node: tree_sitter.Node) -> str:
         return node_text(self.src, node)

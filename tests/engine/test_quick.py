@@ -53,3 +53,41 @@ def test_quick_pass_drops_race_findings_of_the_edited_function() -> None:
     complete = engine.analyze(parsed, cache)
     assert any(f.function == target.function and f.rule == target.rule
                for f in complete.result.findings)
+
+
+HELPER_AND_CALLER = """
+static int fx_sequence(struct fx_priv *priv)
+{
+	fx_write(priv, 1);
+	return 0;
+}
+
+static int fx_probe(struct fx_priv *priv)
+{
+	int ret;
+
+	ret = regulator_bulk_enable(2, priv->supplies);
+	if (ret)
+		return ret;
+	ret = fx_sequence(priv);
+	if (ret < 0)
+		return ret;
+	return 0;
+}
+"""
+
+
+def test_editing_a_helper_reanalyses_its_unchanged_caller() -> None:
+    """Whether fx_sequence() can fail is read from its body; the caller's cached result must
+    not outlive an edit of the helper (incremental parse, same ParsedFile, same cache)."""
+    engine = Engine()
+    cache = FunctionCache()
+    parsed = ParsedFile(HELPER_AND_CALLER, "x.c")
+    assert [f.rule for f in engine.analyze(parsed, cache).result.findings] == []
+    edited = HELPER_AND_CALLER.replace("\treturn 0;\n}\n\nstatic int fx_probe",
+                                       "\treturn -EIO;\n}\n\nstatic int fx_probe", 1)
+    assert edited != HELPER_AND_CALLER
+    parsed.update(edited)
+    for quick in (True, False):
+        got = engine.analyze(parsed, cache, quick=quick).result.findings
+        assert [(f.rule, f.function) for f in got] == [("KL101", "fx_probe")]

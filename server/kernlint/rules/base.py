@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..facts import ExitRecord, FunctionFacts
+from ..facts import ExitRecord, FunctionFacts, Summary
 from ..knowledge import Knowledge
 from ..model import Finding, Related, Severity, Span
 from ..syntax import ParsedFile
@@ -18,6 +18,7 @@ class FunctionContext:
     parsed: ParsedFile
     facts: FunctionFacts
     knowledge: Knowledge
+    summaries: Mapping[str, Summary] = field(default_factory=dict)  # the file's static helpers
 
     def span_of_node(self, node_id: int) -> Span:
         cfg = self.facts.cfg

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -61,7 +60,6 @@ import tree_sitter
 from ..cfg import CFG
 from ..facts import base_name
 from ..model import Finding, Related, Severity
-from ..syntax import ParsedFile
 from ._leaks import _reportable
 from .base import FunctionContext, Rule
 
@@ -90,6 +88,14 @@ class _Departure:
     tail: frozenset[int]  # every node run after leaving (inline + the ladder it enters)
     byte: int  # position of the branch, for ordering
     error: bool
+
+
+def _returns_zero(ctx: FunctionContext, cfg: CFG, ret: int) -> bool:
+    ast = cfg.nodes[ret].ast
+    if ast is None or ast.type != "return_statement":
+        return False
+    kids = [c for c in ast.named_children if c.type != "comment"]
+    return len(kids) == 1 and ctx.parsed.text_of(kids[0]).strip() == "0"
 
 
 def _tests_object(cond: str, args: tuple[str, ...]) -> bool:
@@ -147,21 +153,6 @@ def _enclosing_if(expr: tree_sitter.Node) -> tree_sitter.Node | None:
             return None
         n = p
     return None
-
-
-_CALL_RE = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
-_FILE_CALLS: weakref.WeakKeyDictionary[ParsedFile, dict[str, frozenset[str]]] = \
-    weakref.WeakKeyDictionary()
-
-
-def _file_calls(ctx: FunctionContext) -> dict[str, frozenset[str]]:
-    """Names called by each function defined in the file (textual; for helper look-through)."""
-    got = _FILE_CALLS.get(ctx.parsed)
-    if got is None:
-        got = {fn.name: frozenset(_CALL_RE.findall(ctx.parsed.text_of(fn.body)))
-               for fn in ctx.parsed.functions}
-        _FILE_CALLS[ctx.parsed] = got
-    return got
 
 
 def _reach(cfg: CFG, starts: list[int]) -> set[int]:
@@ -276,8 +267,11 @@ class SkippedCleanup(Rule):
                             continue  # this exit runs it too (itself or in a helper)
                         if name in k_names and not (k.releases_of(name) or k.locks.get(name)):
                             continue  # the driver's own helper runs here too (on what, unsure)
-                        if _tests_object(cond_text[di.cond], args):
-                            continue  # if (np) { of_node_put(np); return ..; }: none later
+                        if _tests_object(cond_text[di.cond], args) or \
+                                _tests_object(cond_text[dk.cond], args):
+                            # if (np) { of_node_put(np); return ..; }: none later; and
+                            # if (!x->buf) goto ..: this exit has no x->buf to free
+                            continue
                         if any(re.search(r"\[\s*[a-z_]\w*\s*\]", a) for a in args):
                             continue  # clk[i]: which object depends on a variable
                         same = aliases.get(_plain(args[0]), set())
@@ -362,6 +356,9 @@ class SkippedCleanup(Rule):
                     error = any(any(exits_at.get(r, ())) for r in rets) or \
                         (not any(r in exits_at for r in rets) and
                          any(self._syntactic_error(ctx, cfg, r) for r in rets))
+                    # A jump forward into the main line (`goto skip_cfg;` that can still end
+                    # in `return 0;`) is not a way out on failure.
+                    error = error and not any(_returns_zero(ctx, cfg, r) for r in rets)
                     # The ladder's return is shared with other paths: this jump must itself
                     # be a failure (an error test, or an error code set on the way).
                     texts = [ctx.parsed.text_of(a) for a in
@@ -381,18 +378,18 @@ class SkippedCleanup(Rule):
 
     @staticmethod
     def _called_by_helpers(ctx: FunctionContext, names: set[str]) -> set[str]:
-        """Functions called (two levels deep) by the file's own functions among names:
+        """Functions called (two levels deep) by the file's static helpers among names:
         snd_foo_unregister_all() runs platform_driver_unregister() for the exit."""
-        bodies = _file_calls(ctx)
+        summ = ctx.summaries
         out: set[str] = set()
-        frontier = {n for n in names if n in bodies}
+        frontier = {n for n in names if n in summ}
         for _ in range(2):
             nxt: set[str] = set()
             for f in frontier:
-                for callee in bodies.get(f, ()):
+                for callee in summ[f].callees:
                     if callee not in out:
                         out.add(callee)
-                        if callee in bodies:
+                        if callee in summ:
                             nxt.add(callee)
             frontier = nxt
         return out

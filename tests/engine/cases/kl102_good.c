@@ -172,3 +172,54 @@ static int fx_check_no_dsp(struct fx_codec *fx, struct device_node *np)
 		return -EIO;
 	return 0;
 }
+
+/* The exit is the failed allocation itself: nothing to free on it. */
+static int fx_copier_setup(struct fx_codec *fx)
+{
+	fx->fmt = kzalloc(16, GFP_KERNEL);
+	if (!fx->fmt)
+		return -ENOMEM;
+	if (fx_parse_fmt(fx) < 0)
+		goto err_fmt;
+	fx->attr = kzalloc(16, GFP_KERNEL);
+	if (!fx->attr)
+		goto err_fmt;
+	if (fx_check_attr(fx) < 0)
+		goto err_attr;
+	return 0;
+err_attr:
+	kfree(fx->attr);
+err_fmt:
+	fx_free_fmt(fx);
+	return -EINVAL;
+}
+
+/* A forward jump into the main line (it can still end in `return 0;`) is not a failure. */
+static int fx_copier_host(struct fx_codec *fx, struct fx_card *card)
+{
+	int ret;
+
+	fx->fmt = kzalloc(16, GFP_KERNEL);
+	if (!fx->fmt)
+		return -ENOMEM;
+	if (!card)
+		goto skip_cfg;
+	ret = fx_card_update(card);
+	if (ret)
+		goto err_fmt;
+skip_cfg:
+	fx->attr = kzalloc(16, GFP_KERNEL);
+	if (!fx->attr) {
+		ret = -ENOMEM;
+		goto err_fmt;
+	}
+	ret = fx_check_attr(fx);
+	if (ret)
+		goto err_attr;
+	return 0;
+err_attr:
+	kfree(fx->attr);
+err_fmt:
+	kfree(fx->fmt);
+	return ret;
+}
