@@ -596,11 +596,11 @@ class Walker:
         # ---- ownership transfer (table) ----
         tr = k.transfers.get(name)
         if tr is not None:
-            idx, always = tr
+            idxs, always = tr
             if always:
                 self._defer_var = None  # snd_ctl_add() consumes it even when it fails
             drop: set[str] = set()
-            for i in k.transfer_args.get(name, (idx,)):
+            for i in idxs:
                 if i < len(args):
                     target = arg_texts[i]
                     drop |= {target, base_name(target) if "->" in target or "." in target

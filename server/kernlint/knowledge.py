@@ -101,8 +101,8 @@ class ManagedApi:
 class Knowledge:
     acquires: dict[str, Acquire] = field(default_factory=dict)
     release_index: dict[str, list[tuple[Release, Acquire | None]]] = field(default_factory=dict)
-    transfers: dict[str, tuple[int, bool]] = field(default_factory=dict)
-    transfer_args: dict[str, tuple[int, ...]] = field(default_factory=dict)  # every arg handed
+    # function -> (the arguments it takes over, whether it does so even when it fails)
+    transfers: dict[str, tuple[tuple[int, ...], bool]] = field(default_factory=dict)
     locks: dict[str, LockOp] = field(default_factory=dict)
     lock_classes: dict[str, LockOp] = field(default_factory=dict)  # class -> a representative op
     guards: dict[str, str] = field(default_factory=dict)
@@ -251,8 +251,7 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
         if not idxs:
             raise KnowledgeError(f"{where}: arg must name at least one argument")
         for fn in _as_list(entry.get("fn", []), where):
-            k.transfers[fn] = (idxs[0], bool(entry.get("always", False)))
-            k.transfer_args[fn] = idxs
+            k.transfers[fn] = (idxs, bool(entry.get("always", False)))
     for i, entry in enumerate(data.get("lock", [])):
         where = f"{origin}: lock[{i}]"
         cls = str(entry.get("class", f"lock{i}"))

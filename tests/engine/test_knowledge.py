@@ -11,7 +11,7 @@ def test_packaged_release_calls_and_arity() -> None:
     assert k.acquires["request_irq"].release_call == "free_irq({0}, {4})"
     assert k.acquires["request_threaded_irq"].release_call == "free_irq({0}, {5})"
     assert k.release_arity["free_irq"] == 2
-    assert k.transfer_args["snd_usb_mixer_add_control"] == (0, 1)
+    assert k.transfers["snd_usb_mixer_add_control"] == ((0, 1), True)
     assert k.looks_like_unwind("fx_codec_power_down")
     assert k.looks_like_unwind("fx_bus_unlock")
     assert not k.looks_like_unwind("fx_bus_write")
@@ -26,8 +26,7 @@ def test_project_extension() -> None:
         "heuristics": {"release_arity": {"fx_drop_irq": 2}, "unwind_words": ["park"]},
     })
     assert k.acquires["fx_grab_irq"].release_call == "fx_drop_irq({0}, {2})"
-    assert k.transfers["fx_attach_all"] == (1, True)
-    assert k.transfer_args["fx_attach_all"] == (1, 2)
+    assert k.transfers["fx_attach_all"] == ((1, 2), True)
     assert k.release_arity["fx_drop_irq"] == 2
     assert k.looks_like_unwind("fx_motor_park")
 

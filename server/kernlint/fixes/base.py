@@ -494,10 +494,7 @@ def release_text_for(ctx: FixContext, facts: FunctionFacts, finding: Finding,
     acq = ctx.k.acquires.get(res.fn)
     if acq is not None and acq.release_call:
         # free_irq({0}, {4}): the arguments of the acquisition, as written there
-        site_args = next((args for node, name, args in facts.calls
-                          if node == res.site and name == res.fn), None)
-        raw = _raw_call_args(ctx, cfg.nodes[res.site].ast, res.fn)
-        args = raw if raw is not None else (list(site_args) if site_args is not None else None)
+        args = _raw_call_args(ctx, cfg.nodes[res.site].ast, res.fn)
         idx = [int(i) for i in re.findall(r"\{(\d+)\}", acq.release_call)]
         if args is None or any(i >= len(args) for i in idx):
             return None

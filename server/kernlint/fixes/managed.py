@@ -369,7 +369,7 @@ def _own_uses(ctx: FixContext, fn: Function, var: str, site: tree_sitter.Node,
                 releases.append(st)
             elif name in api.drvdata and idx == 1:
                 plan.getters.add(api.drvdata[name])
-            elif (name in ctx.k.transfers and ctx.k.transfers[name][0] == idx) or \
+            elif (name in ctx.k.transfers and idx in ctx.k.transfers[name][0]) or \
                     (name not in ctx.k.transfers and idx > 0 and ctx.k.looks_like_transfer(name)):
                 raise _Bail  # handed to someone whose release we cannot see
             continue

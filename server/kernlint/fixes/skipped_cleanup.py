@@ -23,33 +23,18 @@ import tree_sitter
 from ..facts import FunctionFacts
 from ..model import Applicability, Finding
 from ..syntax import Function
-from .base import Candidate, FixContext, insert_before_statement, replace_statement, return_expr
+from .base import (
+    Candidate,
+    FixContext,
+    insert_before_statement,
+    jump_statements,
+    ladder_of,
+    replace_statement,
+    return_expr,
+)
 
 FIX_LABEL = "skipped-cleanup.label"
 FIX_INLINE = "skipped-cleanup.inline"
-
-
-def _ladder_value(ctx: FixContext, facts: FunctionFacts, label_node: int) -> str | None:
-    """What the code after a label returns (the first return reached straight-line)."""
-    cfg = facts.cfg
-    assert cfg is not None
-    cur = label_node
-    for _ in range(40):
-        n = cfg.nodes[cur]
-        if n.kind == "return":
-            return return_expr(ctx, n.ast) if n.ast is not None else None
-        if not n.succ:
-            return None
-        cur = n.succ[0] if len(n.succ) == 1 else n.succ[-1]
-    return None
-
-
-def _jump_text(value: str, ladder_value: str, label: str) -> list[str] | None:
-    if re.sub(r"\s+", "", value) == re.sub(r"\s+", "", ladder_value):
-        return [f"goto {label};"]
-    if re.fullmatch(r"[A-Za-z_]\w*", ladder_value) and value:
-        return [f"{ladder_value} = {value};", f"goto {label};"]
-    return None
 
 
 def candidates(ctx: FixContext, facts: FunctionFacts, fn: Function,
@@ -70,11 +55,14 @@ def candidates(ctx: FixContext, facts: FunctionFacts, fn: Function,
     label = str(finding.data.get("earlier_label") or "")
     if label and label in cfg.labels:
         edits = None
-        if jump.type == "return_statement":
+        ladder = ladder_of(ctx, fn)
+        term = ladder.terminal(label) if ladder is not None and label in ladder.label_index \
+            else None
+        if jump.type == "return_statement" and term is not None:
             value = return_expr(ctx, jump)
-            ladder_value = _ladder_value(ctx, facts, cfg.labels[label])
+            ladder_value = return_expr(ctx, term)
             if value is not None and ladder_value is not None:
-                stmts = _jump_text(value, ladder_value, label)
+                stmts = jump_statements(value, ladder_value, label)
                 if stmts is not None:
                     edits = replace_statement(ctx, jump, stmts)
         elif jump.type == "goto_statement":

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import tree_sitter
@@ -155,16 +155,20 @@ def _enclosing_if(expr: tree_sitter.Node) -> tree_sitter.Node | None:
     return None
 
 
-def _reach(cfg: CFG, starts: list[int]) -> set[int]:
+def _closure(starts: Iterable[int], edges: Callable[[int], Iterable[int]]) -> set[int]:
+    """Every node reachable from starts along edges (successors or predecessors)."""
     seen: set[int] = set()
     stack = list(starts)
     while stack:
         n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        stack.extend(cfg.nodes[n].succ)
+        if n not in seen:
+            seen.add(n)
+            stack.extend(edges(n))
     return seen
+
+
+def _reach(cfg: CFG, starts: list[int]) -> set[int]:
+    return _closure(starts, lambda n: cfg.nodes[n].succ)
 
 
 def _preds(cfg: CFG) -> dict[int, list[int]]:
@@ -173,18 +177,6 @@ def _preds(cfg: CFG) -> dict[int, list[int]]:
         for s in n.succ:
             out.setdefault(s, []).append(n.id)
     return out
-
-
-def _back_reach(preds: dict[int, list[int]], start: int) -> set[int]:
-    seen: set[int] = set()
-    stack = [start]
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        stack.extend(preds.get(n, ()))
-    return seen
 
 
 class SkippedCleanup(Rule):
@@ -244,7 +236,7 @@ class SkippedCleanup(Rule):
             # only snd_seq_pool_delete(&f->pool) runs).
             k_bases = {_plain(a) for n in dk.tail for name, args in calls.get(n, ())
                        if is_cleanup(name) for a in args}
-            before_k = _back_reach(preds, dk.cond)
+            before_k = _closure([dk.cond], lambda n: preds.get(n, ()))
             failing = {dk.cond, *preds.get(dk.cond, ())}  # the step this exit's test is about
             held = self._held_names(ctx, dk)
             best: dict[tuple[str, tuple[str, ...]], tuple[_Departure, int]] = {}
@@ -293,7 +285,7 @@ class SkippedCleanup(Rule):
             for (name, args), (di, call_node) in sorted(best.items(), key=lambda kv: kv[1][1]):
                 if (dk.jump, name) in reported:
                     continue
-                if not self._later_exit_runs(cfg, deps, dk, calls, name, args):
+                if not self._later_exit_runs(cfg, dk, calls, name, args):
                     continue  # a step undone before this exit and after it, not here
                 reported.add((dk.jump, name))
                 out.append(self._finding(ctx, dk, di, call_node, name, args))
@@ -301,7 +293,7 @@ class SkippedCleanup(Rule):
 
     # ---- helpers ----
     @staticmethod
-    def _later_exit_runs(cfg: CFG, deps: list[_Departure], dk: _Departure,
+    def _later_exit_runs(cfg: CFG, dk: _Departure,
                          calls: dict[int, list[tuple[str, tuple[str, ...]]]], name: str,
                          args: tuple[str, ...]) -> bool:
         """The function runs the same cleanup later, past this exit (a later error exit or the
@@ -476,7 +468,8 @@ class SkippedCleanup(Rule):
                         return True  # the step that failed is the one this cleanup undoes
                     continue  # the step that failed did not take it
                 tr = k.transfers.get(cname)
-                if tr is not None and tr[0] < len(cargs) and base_name(cargs[tr[0]]) in bases:
+                if tr is not None and any(i < len(cargs) and base_name(cargs[i]) in bases
+                                          for i in tr[0]):
                     return True
                 if cname in k.destructor_registrars:
                     return True  # a devm action now tears down what the function built
