@@ -145,6 +145,7 @@ class FunctionFacts:
     error_exemplars: set[int] = field(default_factory=set)  # rids released on an error path
     weak_releases: set[int] = field(default_factory=set)  # rids released while weak
     escaped_releases: set[int] = field(default_factory=set)  # rids released after a hand-off
+    released_res: dict[int, Res] = field(default_factory=dict)  # rid -> as it was released
     loop_escapes: set[int] = field(default_factory=set)  # rids handed off inside a loop body
     lock_releases: dict[str, list[int]] = field(default_factory=dict)
     lock_acquires: dict[str, list[int]] = field(default_factory=dict)
@@ -217,6 +218,8 @@ def _strip(node: tree_sitter.Node) -> tree_sitter.Node:
     return node
 
 
+_NAMED_CONST_RE = re.compile(r"[A-Z][A-Z0-9_]*[A-Z0-9]")
+_VAR_INDEX_RE = re.compile(r"\[[a-z_]\w*\]")
 _RETURN_RE = re.compile(r"\breturn\b([^;]*);")
 
 
@@ -503,7 +506,17 @@ class Walker:
                     break
             if hit:
                 released.append(r)
-        return self._release(state, node, fn, released)
+        st = self._release(state, node, fn, released)
+        # of_node_put(np[i]) in a loop: releases the slots np[0], np[1] named elsewhere. It
+        # silences them but is no exemplar (which slot it reached is not known).
+        loose: list[Res] = []
+        for rel, _acq in releases:
+            if rel.arg < len(arg_texts) and _VAR_INDEX_RE.search(arg_texts[rel.arg]):
+                pat = re.compile(r"\[\w+\]".join(
+                    re.escape(piece) for piece in _VAR_INDEX_RE.split(arg_texts[rel.arg])))
+                loose += [r for r in st.res if r not in loose and
+                          any(pat.fullmatch(n) for n in r.names)]
+        return self._release(st, node, fn, loose, guessed=True)
 
     @staticmethod
     def _value_node(arg: tree_sitter.Node) -> tree_sitter.Node:
@@ -872,6 +885,7 @@ class Walker:
             if guessed:
                 continue
             self.facts.releases.setdefault(r.rid, []).append((node, fn))
+            self.facts.released_res.setdefault(r.rid, r)
             if r.weak:
                 self.facts.weak_releases.add(r.rid)
             if r.escaped:
@@ -1062,11 +1076,12 @@ class Walker:
         if any(r.pending == var and r.pending_site != node_id for r in state.res):
             state = self._settle(state, var, True)  # never tested: assume it took it
         changed = False
-        if any(k == "=" + var or (k.startswith("=") and v == frozenset({var}))
+        if any(k == "=" + var or k == "#" + var or (k.startswith("=") and v == frozenset({var}))
                for k, v in state.facts):
             state = replace(state, facts=frozenset(
                 (k, v) for k, v in state.facts
-                if not (k == "=" + var or (k.startswith("=") and v == frozenset({var})))))
+                if not (k == "=" + var or k == "#" + var or
+                        (k.startswith("=") and v == frozenset({var})))))
         res = set()
         for r in state.res:
             if r.site == node_id:
@@ -1277,6 +1292,76 @@ class Walker:
             return None
         return v, frozenset({N, P})
 
+    def _named_test(self, expr: tree_sitter.Node) -> tuple[str, str, bool] | None:
+        """`x == SOME_CONST` / `x != SOME_CONST` (under ! and likely()) on a value tested
+        more than once: (x, SOME_CONST, the truth that means equal)."""
+        e = _strip(expr)
+        equal_when = True
+        while True:
+            if e.type == "unary_expression":
+                op = e.child_by_field_name("operator")
+                arg = e.child_by_field_name("argument")
+                if op is None or arg is None or self.p.text_of(op) != "!":
+                    return None
+                equal_when = not equal_when
+                e = _strip(arg)
+                continue
+            if e.type == "call_expression" and call_name(self.p, e) in ("likely", "unlikely"):
+                _, args = self._call_info(e)
+                if not args:
+                    return None
+                e = _strip(args[0])
+                continue
+            break
+        if e.type != "binary_expression":
+            return None
+        op_n, left, right = (e.child_by_field_name(f) for f in ("operator", "left", "right"))
+        if op_n is None or left is None or right is None:
+            return None
+        cmp = self.p.text_of(op_n)
+        if cmp not in ("==", "!="):
+            return None
+        rs = _strip(right)
+        const = self.p.text_of(rs)
+        if rs.type != "identifier" or not _NAMED_CONST_RE.fullmatch(const) or \
+                self._opposite(const) is None:
+            return None  # only two-valued enumerators: other facts would only split states
+        var = self._var_of(left, "")
+        if not var or var not in self.fact_vars:
+            return None
+        return var, const, equal_when if cmp == "==" else not equal_when
+
+    def _restrict_named(self, state: State, var: str, const: str, equal: bool) -> State | None:
+        """Two-valued enumerator facts ("#x": {"=C"}): tests of one value against a pair
+        (dir == X_IN ... dir == X_OUT) are correlated; not X_IN means X_OUT."""
+        key = "#" + var
+        cur = next((v for k, v in state.facts if k == key), frozenset())
+        is_ = next((c[1:] for c in cur if c.startswith("=")), None)
+        other = self._opposite(const)
+        if is_ is not None and is_ not in (const, other):
+            return state  # a value outside the pair: the enumerator is not two-valued
+        if equal:
+            if is_ == other:
+                return None
+            new = frozenset({"=" + const})
+        else:
+            if is_ == const:
+                return None
+            new = frozenset({"=" + other}) if other else cur
+        if new == cur:
+            return state
+        facts = frozenset((k, v) for k, v in state.facts if k != key) | {(key, new)}
+        return replace(state, facts=facts)
+
+    def _opposite(self, const: str) -> str | None:
+        """FOO_IN_STREAM -> FOO_OUT_STREAM: exactly one word swapped for its pair."""
+        words = const.split("_")
+        hits = [i for i, w in enumerate(words) if w in self.k.opposite_words]
+        if len(hits) != 1:
+            return None
+        words[hits[0]] = self.k.opposite_words[words[hits[0]]]
+        return "_".join(words)
+
     def _var_of(self, node: tree_sitter.Node, temp: str) -> str | None:
         e = _strip(node)
         if e.type == "assignment_expression":
@@ -1420,11 +1505,17 @@ class Walker:
             if const is None:
                 const = self._fresh_pointer_truth(node.ast, st2)
             fact = self._cond_fact(node.ast, temp)
+            named = self._named_test(node.ast)
             out = []
             for branch, succ in ((True, node.succ[0]), (False, node.succ[1])):
                 if const is not None and const != branch:
                     continue
                 s = st2
+                if named is not None:
+                    s3 = self._restrict_named(s, named[0], named[1], named[2] == branch)
+                    if s3 is None:
+                        continue
+                    s = s3
                 if fact is not None:
                     var, tv = fact
                     allowed = tv if branch else ALL - tv

@@ -113,6 +113,8 @@ class Knowledge:
     release_verbs: tuple[str, ...] = ()
     unwind_words: tuple[str, ...] = ()  # extra name words of unwind steps (KL102)
     release_arity: dict[str, int] = field(default_factory=dict)  # releases taking > 1 argument
+    # Name words of two-valued enumerators (IN/OUT): x != FOO_IN_STREAM means x == FOO_OUT_STREAM.
+    opposite_words: dict[str, str] = field(default_factory=dict)
     acquire_verbs: tuple[str, ...] = ()
     borrowed: frozenset[str] = frozenset()
     sleeping: frozenset[str] = frozenset()
@@ -282,6 +284,12 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
                 k.release_arity[str(fn)] = int(n)
             except (TypeError, ValueError):
                 raise KnowledgeError(f"{origin}: release_arity.{fn} must be a number") from None
+        for i, pair in enumerate(h.get("opposite_words", [])):
+            words = _as_list(pair, f"{origin}: opposite_words[{i}]")
+            if len(words) != 2:
+                raise KnowledgeError(f"{origin}: opposite_words[{i}] must name two words")
+            k.opposite_words[words[0]] = words[1]
+            k.opposite_words[words[1]] = words[0]
         k.acquire_verbs += tuple(_as_list(h.get("acquire_verbs", []), origin))
         k.borrowed |= frozenset(_as_list(h.get("borrowed", []), origin))
         k.not_pairs |= frozenset(_as_list(h.get("not_pairs", []), origin))

@@ -23,12 +23,15 @@ def test_project_extension() -> None:
                      "release": ["fx_drop_irq"], "release_call": "fx_drop_irq({0}, {2})",
                      "kind": "resource"}],
         "transfer": [{"fn": ["fx_attach_all"], "arg": [1, 2], "always": True}],
-        "heuristics": {"release_arity": {"fx_drop_irq": 2}, "unwind_words": ["park"]},
+        "heuristics": {"release_arity": {"fx_drop_irq": 2}, "unwind_words": ["park"],
+                       "opposite_words": [["NORTH", "SOUTH"]]},
     })
     assert k.acquires["fx_grab_irq"].release_call == "fx_drop_irq({0}, {2})"
     assert k.transfers["fx_attach_all"] == ((1, 2), True)
     assert k.release_arity["fx_drop_irq"] == 2
     assert k.looks_like_unwind("fx_motor_park")
+    assert k.opposite_words["SOUTH"] == "NORTH"
+    assert default_knowledge().opposite_words["CAPTURE"] == "PLAYBACK"
 
 
 @pytest.mark.parametrize("extra", [
@@ -36,6 +39,7 @@ def test_project_extension() -> None:
     {"transfer": [{"fn": ["t"], "arg": ["one"]}]},
     {"transfer": [{"fn": ["t"], "arg": []}]},
     {"heuristics": {"release_arity": {"b": "two"}}},
+    {"heuristics": {"opposite_words": [["IN", "OUT", "BOTH"]]}},
 ])
 def test_bad_values_are_refused(extra: dict[str, object]) -> None:
     with pytest.raises(KnowledgeError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..facts import ExitRecord, Res
+from ..facts import ExitRecord, Res, base_name
 from ..model import Finding, Related
 from .base import FunctionContext, Rule
 
@@ -12,6 +12,54 @@ from .base import FunctionContext, Rule
 def _exemplar(ctx: FunctionContext, r: Res) -> tuple[int, str] | None:
     rels = ctx.facts.releases.get(r.rid)
     return rels[0] if rels else None
+
+
+def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[int, str] | None:
+    """The path to this error exit already undid another acquisition of the same API made
+    after r (clk_prepare_enable(b) undone, clk_prepare_enable(a) before it not): the
+    function unwinds these itself, so the one it skips is left behind. Returns the sibling's
+    release (node, fn)."""
+    facts = ctx.facts
+    if not ex.state.released or r.escaped or r.pending is not None:
+        return None
+    rel_fns = {rel.fn for rel in r.releases}
+    candidates = []
+    for rid in ex.state.released:
+        s = facts.released_res.get(rid)
+        if s is None or rid == r.rid or s.site == r.site or s.fn != r.fn or s.names & r.names:
+            continue
+        rels = [x for x in facts.releases.get(rid, ()) if not rel_fns or x[1] in rel_fns]
+        if rels:
+            candidates.append((s, rels))
+    if not candidates:
+        return None
+    path = facts.path_to(ex.node, ex.state)
+    if r.site not in path:
+        return None
+    after = path[path.index(r.site) + 1:]
+    pos = {n: i for i, n in enumerate(after)}
+    # Only an undo on the way out counts: after the jump into the unwind code (or, without
+    # one, after the last test that chose this exit); a free in a soft-failure branch the
+    # function then carried on from (if (err) free(cache); ... return err2;) says nothing.
+    cfg = facts.cfg
+    assert cfg is not None
+    kinds = [cfg.nodes[n].kind for n in after]
+    gotos = [i for i, k in enumerate(kinds) if k == "goto"]
+    conds = [i for i, k in enumerate(kinds) if k == "cond"]
+    departure = gotos[-1] if gotos else (conds[-1] if conds else -1)
+    # fx_free_fmt(fx) on the way out may well release fx->fmt: stay silent.
+    bases = {base_name(n) for n in r.names}
+    for node, name, args in facts.calls:
+        if node in pos and pos[node] > departure and ctx.knowledge.looks_like_unwind(name) and \
+                any(a in bases for a in args):
+            return None
+    for s, rels in candidates:
+        if s.site not in pos:
+            continue  # acquired before r (or elsewhere): not evidence of unwinding r's peers
+        for node, fn in rels:
+            if node in pos and pos[node] > max(pos[s.site], departure):
+                return node, fn
+    return None
 
 
 def _reportable(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
@@ -25,7 +73,8 @@ def _reportable(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
         if r.escaped:  # handed off (a guess): the function must release it after that too
             return r.rid in ctx.facts.error_exemplars and r.rid in ctx.facts.escaped_releases
         return not r.weak or (r.rid in ctx.facts.error_exemplars and
-                              r.rid in ctx.facts.weak_releases)
+                              r.rid in ctx.facts.weak_releases) or \
+            _unwound_sibling(ctx, ex, r) is not None
     return False
 
 
@@ -52,9 +101,16 @@ def leak_findings(rule: Rule, ctx: FunctionContext, kinds: frozenset[str]) -> It
                 Related(acquire_span, f"`{r.name}` acquired here by {r.fn}()")
             ]
             related += ctx.path_steps(ex, since=r.site)
+            sibling = None
             if ex_rel is not None:
                 related.append(Related(ctx.span_of_node(ex_rel[0]),
                                        f"released here by {ex_rel[1]}() on another path"))
+            elif r.weak and ex.error:
+                sibling = _unwound_sibling(ctx, ex, r)
+                if sibling is not None:
+                    related.append(Related(
+                        ctx.span_of_node(sibling[0]),
+                        f"this path undoes a later {r.fn}() here with {sibling[1]}()"))
             what = r.what or ("reference" if kind == "ref" else "resource")
             if r.iter_ref:
                 msg = (f"`{r.name}` still holds a {what} from {r.fn}() when the loop is left "

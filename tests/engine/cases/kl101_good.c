@@ -316,3 +316,69 @@ static int fx_sequence_probe(struct fx_priv *priv)
 		return ret;
 	return 0;
 }
+
+/* A soft failure (the optional cache) is undone on the spot and set-up goes on; a later error
+ * return leaves the rest to the caller's teardown, as the driver documents. Freeing the cache
+ * there is no unwinding of the buffer taken before it. */
+static int fx_adapter_create(struct fx_adapter *ad)
+{
+	int err;
+
+	if (fx_locked_alloc(&ad->iface_mem, 64, ad->pci))
+		ad->iface = NULL;
+	err = fx_boot_dsp(ad);
+	if (err)
+		return err;
+	err = fx_locked_alloc(&ad->cache_mem, 128, ad->pci);
+	if (err)
+		fx_locked_free(&ad->cache_mem);
+	err = fx_send_info(ad);
+	if (err)
+		return err;
+	return 0;
+}
+
+/* Which of the two rings exists depends on the stream direction; the unwind code tests the
+ * direction against the other enumerator of the pair, so only the ring that was allocated is
+ * freed. */
+static int fx_stream_start(struct fx_stream *s, unsigned int n)
+{
+	int err;
+
+	mutex_lock(&s->lock);
+	if (s->dir == FX_IN_STREAM) {
+		s->in_ring = kcalloc(n, 16, GFP_KERNEL);
+		if (!s->in_ring) {
+			err = -ENOMEM;
+			goto err_unlock;
+		}
+	} else {
+		s->out_ring = kcalloc(n, 16, GFP_KERNEL);
+		if (!s->out_ring) {
+			err = -ENOMEM;
+			goto err_unlock;
+		}
+	}
+	s->descs = kcalloc(n, 32, GFP_KERNEL);
+	if (!s->descs) {
+		err = -ENOMEM;
+		goto err_rings;
+	}
+	err = fx_queue_all(s);
+	if (err < 0)
+		goto err_descs;
+	mutex_unlock(&s->lock);
+	return 0;
+
+err_descs:
+	kfree(s->descs);
+	s->descs = NULL;
+err_rings:
+	if (s->dir == FX_OUT_STREAM)
+		kfree(s->out_ring);
+	else
+		kfree(s->in_ring);
+err_unlock:
+	mutex_unlock(&s->lock);
+	return err;
+}

@@ -97,3 +97,24 @@ static int fx_open_stream(struct fx_ctx *ctx)
 	}
 	return id;
 }
+
+/* Node references kept in an array are dropped by a loop over the array. */
+static int fx_parse_links(struct platform_device *pdev, struct device_node *np)
+{
+	struct device_node *cpu[2], *codec;
+	int i;
+
+	cpu[0] = of_parse_phandle(np, "fx,cpu", 0);
+	cpu[1] = of_parse_phandle(np, "fx,cpu", 1);
+	codec = of_parse_phandle(np, "fx,codec", 0);
+	if (!cpu[0] || !cpu[1] || !codec) {
+		for (i = 0; i < 2; i++)
+			of_node_put(cpu[i]);
+		of_node_put(codec);
+		return -EINVAL;
+	}
+	fx_links[0].cpu_np = cpu[0];
+	fx_links[1].cpu_np = cpu[1];
+	fx_links[0].codec_np = codec;
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* Error paths that undo part of what the function set up, but not all of it: the function's
+ * own unwinding of a later step is the evidence, no exemplar of the skipped step needed. */
+
+struct fx_afe {
+	struct device *dev;
+	struct clk *bus_clk;
+	struct clk *core_clk;
+	struct clk *mclk;
+	void *regs;
+};
+
+/* A resume callback that turns three clocks on. The last error path turns the core clock
+ * off again but leaves the bus clock on. (The second error path undoes nothing at all: with
+ * no unwinding of its own there, and clock state kept in the device, it stays unreported.) */
+static int fx_afe_runtime_resume(struct device *dev)
+{
+	struct fx_afe *afe = dev_get_drvdata(dev);
+	int ret;
+
+	ret = clk_prepare_enable(afe->bus_clk);
+	if (ret)
+		return ret;
+	ret = clk_prepare_enable(afe->core_clk);
+	if (ret)
+		return ret;
+	ret = clk_prepare_enable(afe->mclk);
+	if (ret) {
+		clk_disable_unprepare(afe->core_clk);
+		return ret;
+	}
+	return 0;
+}
+
+/* The unwind ladder lost a rung: err_core undoes the core clock and falls off the end. */
+static int fx_afe_enable_clocks(struct fx_afe *afe)
+{
+	int ret;
+
+	ret = clk_prepare_enable(afe->bus_clk);
+	if (ret)
+		return ret;
+	ret = clk_prepare_enable(afe->core_clk);
+	if (ret)
+		goto err_bus;
+	ret = clk_prepare_enable(afe->mclk);
+	if (ret)
+		goto err_core;
+	ret = fx_afe_check_rate(afe);
+	if (ret)
+		goto err_mclk;
+	return 0;
+
+err_mclk:
+	clk_disable_unprepare(afe->mclk);
+err_core:
+	clk_disable_unprepare(afe->core_clk);
+err_bus:
+	return ret;
+}
