@@ -10,6 +10,7 @@ branch is taken, consistently, so lock/unlock under one #ifdef stay paired).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -39,6 +40,23 @@ class CFG:
 
     def node(self, i: int) -> CNode:
         return self.nodes[i]
+
+
+def closure(starts: Iterable[int], edges: Callable[[int], Iterable[int]]) -> set[int]:
+    """Every node reachable from starts along edges (successors or predecessors)."""
+    seen: set[int] = set()
+    stack = list(starts)
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(edges(n))
+    return seen
+
+
+def reach(cfg: CFG, starts: Iterable[int]) -> set[int]:
+    """Every node reachable forward from starts (starts included)."""
+    return closure(starts, lambda n: cfg.nodes[n].succ)
 
 
 def call_name(parsed: ParsedFile, call: tree_sitter.Node) -> str:

@@ -146,7 +146,8 @@ class FunctionFacts:
     weak_releases: set[int] = field(default_factory=set)  # rids released while weak
     escaped_releases: set[int] = field(default_factory=set)  # rids released after a hand-off
     released_res: dict[int, Res] = field(default_factory=dict)  # rid -> as it was released
-    loop_escapes: set[int] = field(default_factory=set)  # rids handed off inside a loop body
+    # rid -> CFG nodes (inside a loop body) where it was handed off
+    loop_escapes: dict[int, set[int]] = field(default_factory=dict)
     lock_releases: dict[str, list[int]] = field(default_factory=dict)
     lock_acquires: dict[str, list[int]] = field(default_factory=dict)
     double_locks: list[tuple[int, HeldLock]] = field(default_factory=list)
@@ -280,6 +281,7 @@ class Walker:
         self._call_cache: dict[int, tuple[str, list[tree_sitter.Node]]] = {}
         self._argtext_cache: dict[int, list[str]] = {}
         self._cur_in_loop = False
+        self._cur_node = -1
         self._ops_cache: dict[int, list[tree_sitter.Node]] = {}
         self._bind_cache: dict[tuple[int, str | None], dict[int, str]] = {}
 
@@ -908,10 +910,10 @@ class Walker:
                 out.add(replace(r, pending=None, pending_hard=False, pending_site=-1))
             elif r.pending_hard:
                 if self._cur_in_loop:
-                    self.facts.loop_escapes.add(r.rid)
+                    self.facts.loop_escapes.setdefault(r.rid, set()).add(self._cur_node)
             else:
                 if self._cur_in_loop:
-                    self.facts.loop_escapes.add(r.rid)
+                    self.facts.loop_escapes.setdefault(r.rid, set()).add(self._cur_node)
                 out.add(replace(r, pending=None, pending_hard=False, pending_site=-1, weak=True,
                                 escaped=True))
         return replace(state, res=frozenset(out))
@@ -958,10 +960,10 @@ class Walker:
                 continue
             if strength:
                 if self._cur_in_loop:
-                    self.facts.loop_escapes.add(r.rid)
+                    self.facts.loop_escapes.setdefault(r.rid, set()).add(self._cur_node)
                 continue
             if self._cur_in_loop:
-                self.facts.loop_escapes.add(r.rid)
+                self.facts.loop_escapes.setdefault(r.rid, set()).add(self._cur_node)
             out.add(r if (r.weak and r.escaped) else replace(r, weak=True, escaped=True))
         if not changed:
             return state
@@ -1448,6 +1450,7 @@ class Walker:
             may[nid] = may.get(nid, frozenset()) | names
             node = nodes[nid]
             self._cur_in_loop = bool(node.data.get("in_loop"))
+            self._cur_node = nid
             succ_states = self._step(node, st)
             for nxt, nst in succ_states:
                 bucket = seen.setdefault(nxt, set())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..cfg import reach
 from ..facts import ExitRecord, Res, base_name
 from ..model import Finding, Related
 from .base import FunctionContext, Rule
@@ -63,7 +64,8 @@ def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[int,
 
 
 def _reportable(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
-    if r.rid in ctx.facts.loop_escapes:
+    esc = ctx.facts.loop_escapes.get(r.rid)
+    if esc and ctx.facts.cfg is not None and ex.node in reach(ctx.facts.cfg, esc):
         return False  # handed off inside a loop; the zero-iteration path is not trusted
     if r.iter_ref:
         return not r.weak  # a loop node stored into something handed off was kept on purpose

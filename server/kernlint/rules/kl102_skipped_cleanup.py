@@ -52,12 +52,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import tree_sitter
 
-from ..cfg import CFG
+from ..cfg import CFG, closure, reach
 from ..facts import base_name
 from ..model import Finding, Related, Severity
 from ._leaks import _reportable
@@ -155,22 +155,6 @@ def _enclosing_if(expr: tree_sitter.Node) -> tree_sitter.Node | None:
     return None
 
 
-def _closure(starts: Iterable[int], edges: Callable[[int], Iterable[int]]) -> set[int]:
-    """Every node reachable from starts along edges (successors or predecessors)."""
-    seen: set[int] = set()
-    stack = list(starts)
-    while stack:
-        n = stack.pop()
-        if n not in seen:
-            seen.add(n)
-            stack.extend(edges(n))
-    return seen
-
-
-def _reach(cfg: CFG, starts: list[int]) -> set[int]:
-    return _closure(starts, lambda n: cfg.nodes[n].succ)
-
-
 def _preds(cfg: CFG) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {}
     for n in cfg.nodes:
@@ -236,7 +220,7 @@ class SkippedCleanup(Rule):
             # only snd_seq_pool_delete(&f->pool) runs).
             k_bases = {_plain(a) for n in dk.tail for name, args in calls.get(n, ())
                        if is_cleanup(name) for a in args}
-            before_k = _closure([dk.cond], lambda n: preds.get(n, ()))
+            before_k = closure([dk.cond], lambda n: preds.get(n, ()))
             failing = {dk.cond, *preds.get(dk.cond, ())}  # the step this exit's test is about
             held = self._held_names(ctx, dk)
             best: dict[tuple[str, tuple[str, ...]], tuple[_Departure, int]] = {}
@@ -247,7 +231,7 @@ class SkippedCleanup(Rule):
                 cont = [s for s in cfg.nodes[di.cond].succ if s not in di.tail]
                 if not cont:
                     continue
-                between = _reach(cfg, cont) & before_k
+                between = reach(cfg, cont) & before_k
                 step_i = {di.cond, *preds.get(di.cond, ())}  # the step the earlier exit tests
                 between |= step_i
                 for n in sorted(di.tail):
@@ -300,7 +284,7 @@ class SkippedCleanup(Rule):
         main line): the step is undone both before and after this exit, so it is still pending
         here."""
         want = (name, tuple(_plain(a) for a in args))
-        after = _reach(cfg, [s for s in cfg.nodes[dk.cond].succ if s not in dk.tail])
+        after = reach(cfg, [s for s in cfg.nodes[dk.cond].succ if s not in dk.tail])
         for n in after - dk.tail:
             for cname, cargs in calls.get(n, ()):
                 if (cname, tuple(_plain(a) for a in cargs)) == want:
@@ -342,7 +326,7 @@ class SkippedCleanup(Rule):
                     if target is None or cfg.nodes[target].ast is None or \
                             cfg.nodes[target].ast.start_byte < jn.ast.start_byte:  # type: ignore[union-attr]
                         continue  # a backward goto (retry loop) is not an exit
-                    ladder = _reach(cfg, [target])
+                    ladder = reach(cfg, [target])
                     tail = frozenset({*inline, jump, *ladder})
                     rets = [x for x in ladder if cfg.nodes[x].kind == "return"]
                     error = any(any(exits_at.get(r, ())) for r in rets) or \

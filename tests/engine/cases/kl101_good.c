@@ -382,3 +382,41 @@ err_unlock:
 	mutex_unlock(&s->lock);
 	return err;
 }
+
+/* The block is linked after the pool's last block inside the loop (the pool always starts
+ * with a sentinel block, so the loop runs). The later error return leaves it to the pool:
+ * an exit after a hand-off inside a loop is not second-guessed. */
+static struct fx_block *fx_block_link(struct fx_pool *pool, unsigned int start)
+{
+	struct fx_block *nb, *pos;
+
+	nb = kzalloc(sizeof(*nb), GFP_KERNEL);
+	if (!nb)
+		return NULL;
+	nb->start = start;
+	for (pos = pool->first; pos; pos = pos->next) {
+		if (!pos->next) {
+			pos->next = nb;
+			nb->prev = pos;
+			break;
+		}
+	}
+	if (fx_pool_full(pool))
+		return NULL;
+	return nb;
+}
+
+/* devm_add_action_or_reset() runs the action itself when it fails. */
+static int fx_add_child_reset(struct device *dev, const char *name)
+{
+	struct platform_device *child;
+	int ret;
+
+	child = platform_device_register_data(dev, name, 0, NULL, 0);
+	if (IS_ERR(child))
+		return PTR_ERR(child);
+	ret = devm_add_action_or_reset(dev, fx_child_unregister, child);
+	if (ret)
+		return ret;
+	return 0;
+}
