@@ -675,11 +675,13 @@ class Walker:
             for a_node, a in zip(args, arg_texts, strict=False):
                 st = self._release_by_name(st, node, name, a, stem_of=stem(name, self.verbs))
                 if self.p.text_of(a_node).lstrip().startswith("&") and "->" in a and \
+                        not any(lhs == a for lhs, _rhs in self._field_assigns) and \
                         not (name in self.summaries and
                              {"free", "delete", "clear", "cleanup"} & set(name.lower().split("_"))):
                     # the object embeds what is freed (snd_rawmidi_free(&ump->core),
                     # put_device(&x->dev)): it goes with it; but this file's own
-                    # foo_free_fmt(&x->fmt) frees what the member holds, not x
+                    # foo_free_fmt(&x->fmt) frees what the member holds, not x, and so does
+                    # foo_pool_delete(&f->pool) when f->pool is a pointer this function set
                     st = self._release_by_name(st, node, name, base_name(a))
                 if re.fullmatch(r"[A-Za-z_]\w*", a) and len(arg_texts) == 1 and \
                         "free" in name.lower().split("_"):
@@ -721,7 +723,9 @@ class Walker:
         if not summ.acquires or not result or not _ERRISH.match(result) or \
                 not self._is_plain_local(result) or self._cur_in_loop:
             return st
-        strong = _SETUP_FN_RE.search(self.fn.name) is not None
+        # Only a failing probe has nobody to undo it (no remove() follows); other set-up
+        # functions leave state in the caller's object to that object's destructor.
+        strong = "probe" in self.fn.name.lower()
         for idx, suffix, proto in summ.acquires:
             if idx >= len(arg_texts) or not self._is_trackable_var(arg_texts[idx]):
                 continue
@@ -760,8 +764,11 @@ class Walker:
         if not self.k.looks_like_transfer(name):
             return st
         drop: set[str] = set()
+        configures = self.k.only_configures(name)
         for i, (a_node, a) in enumerate(zip(args, arg_texts, strict=False)):
             raw = self.p.text_of(a_node).strip()
+            if i == 0 and configures and self._is_plain_local(base_name(a)):
+                continue  # this function's own object being set up, not handed over
             if i > 0 or raw.startswith("&"):
                 drop.add(a)
                 if raw.startswith("&") or "->" not in a:

@@ -115,6 +115,7 @@ class Knowledge:
     release_arity: dict[str, int] = field(default_factory=dict)  # releases taking > 1 argument
     # Name words of two-valued enumerators (IN/OUT): x != FOO_IN_STREAM means x == FOO_OUT_STREAM.
     opposite_words: dict[str, str] = field(default_factory=dict)
+    configure_words: tuple[str, ...] = ()  # transfer words that only set up their first argument
     acquire_verbs: tuple[str, ...] = ()
     borrowed: frozenset[str] = frozenset()
     sleeping: frozenset[str] = frozenset()
@@ -172,6 +173,15 @@ class Knowledge:
                 any(w in self.transfer_words for w in words)
             self._memo[("tr", fn)] = got
         return got
+
+    def only_configures(self, fn: str) -> bool:
+        """A transfer-looking name whose only evidence is a configuring verb
+        (device_set_driver_override): its first argument is the object set up, not kept."""
+        low = fn.lower()
+        words = set(low.split("_"))
+        return not any(frag.lower() in low for frag in self.transfer_fragments) and \
+            bool(words & set(self.configure_words)) and \
+            not (words & set(self.transfer_words)) - set(self.configure_words)
 
     def looks_like_allocator(self, fn: str) -> bool:
         got = self._memo.get(("alloc", fn))
@@ -284,6 +294,7 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
                 k.release_arity[str(fn)] = int(n)
             except (TypeError, ValueError):
                 raise KnowledgeError(f"{origin}: release_arity.{fn} must be a number") from None
+        k.configure_words += tuple(_as_list(h.get("configure_words", []), origin))
         for i, pair in enumerate(h.get("opposite_words", [])):
             words = _as_list(pair, f"{origin}: opposite_words[{i}]")
             if len(words) != 2:

@@ -6,7 +6,10 @@ What: after an acquisition succeeded (kmalloc() returned non-NULL, snd_card_new(
 `return err;` with err known negative, `return ERR_PTR(..)`) while still holding it, and did
 not hand it to anyone (stored in a struct reachable from a parameter, registered with the
 card, returned). Driver-private or unknown APIs are reported only when the function itself
-releases the same object on another path (the function's own exemplar).
+releases the same object on another path (the function's own exemplar). State kept in a
+struct field (an enabled clock in priv->mclk) is reported with such an exemplar too, or when
+the error path itself undoes a later acquisition by the same API and skips this one (it
+turns the core clock off again but leaves the bus clock on).
 
 Why: the error path is the least tested code in a driver; a probe that fails after
 snd_card_new() and forgets snd_card_free() leaks the card and its device node every time

@@ -11,7 +11,9 @@ Functions that return with the lock held on every path are lock wrappers and are
 when they are named or annotated as such (`*_lock*`, `*_begin`, `__acquires`); otherwise a
 lock held on an error exit is reported even when no path releases it;
 paths on which a conditional lock (`if (locked) mutex_lock(..)`) was not taken are impossible
-and are not walked.
+and are not walked. A spinlock taken with spin_lock_irqsave() into a local `flags` variable
+is reported on every exit that holds it, whatever the function's name: the saved interrupt
+state dies with the function, so no caller can undo it.
 
 Why: a mutex left held hangs the next ioctl forever; a spinlock left held with interrupts
 off locks up the CPU. Both are found only when the rare error path runs in the field.
@@ -31,6 +33,7 @@ inserted (it may need the saved flags of spin_lock_irqsave()).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from ..model import Finding, Related, Severity
@@ -55,6 +58,20 @@ def _unlock_for(ctx: FunctionContext, cls: str, site: int) -> str:
     return (plain or releases or [""])[0]
 
 
+def _saved_flags_local(ctx: FunctionContext, site: int) -> bool:
+    """spin_lock_irqsave(&l, flags) with flags a local of this function that it never hands
+    back (`return flags;`): the saved interrupt state dies with the function, so nobody else
+    can ever release the lock properly."""
+    for node, name, args in ctx.facts.calls:
+        if node == site and name.endswith("_irqsave") and len(args) >= 2:
+            flags = args[-1]
+            if flags not in ctx.facts.local_names:
+                return False
+            body = ctx.parsed.text_of(ctx.facts.function.body)
+            return re.search(r"\breturn\b[^;]*\b" + re.escape(flags) + r"\b", body) is None
+    return False
+
+
 class LockHeldAtReturn(Rule):
     code = "KL201"
     name = "lock-held-at-return"
@@ -76,12 +93,13 @@ class LockHeldAtReturn(Rule):
         seen: set[tuple[int, str]] = set()
         for ex in sorted(exits, key=lambda e: e.node):
             plain_return = not (ex.error or (ex.void and fn.returns_void))
-            if plain_return and wrapper:
-                continue
             for lk in sorted(ex.state.locks, key=lambda x: x.name):
                 if lk.entry or lk.scoped or lk.cond_var is not None or lk.name in acquires_ann:
                     continue
-                if plain_return and not (lk.name in facts.lock_releases and any(
+                local_flags = _saved_flags_local(ctx, lk.site)
+                if plain_return and wrapper and not local_flags:
+                    continue
+                if not local_flags and plain_return and not (lk.name in facts.lock_releases and any(
                         not other.error and other.node != ex.node and
                         all(o.name != lk.name for o in other.state.locks) for other in exits)):
                     # A success return with the lock held is reported only when another
@@ -93,7 +111,7 @@ class LockHeldAtReturn(Rule):
                     any(all(o.name != lk.name for o in other.state.locks) for other in exits)
                 # Held on every exit: a lock helper, unless it fails while holding the lock
                 # and is not named or annotated as one.
-                if not released_elsewhere and not (ex.error and not wrapper):
+                if not released_elsewhere and not (ex.error and not wrapper) and not local_flags:
                     continue
                 if (ex.node, lk.name) in seen:
                     continue

@@ -52,3 +52,50 @@ static int fx_add_child(struct device *dev, const char *name)
 		return ret;
 	return 0;
 }
+
+struct fx_fifo {
+	struct fx_pool *pool;
+	int cells;
+};
+
+/* Deleting the pool through &f->pool frees the pool (and clears the pointer), not f. */
+static struct fx_fifo *fx_fifo_new(int size)
+{
+	struct fx_fifo *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return NULL;
+	f->pool = fx_pool_new(size);
+	if (!f->pool) {
+		kfree(f);
+		return NULL;
+	}
+	if (fx_pool_init(f->pool) < 0) {
+		fx_pool_delete(&f->pool);
+		return NULL;
+	}
+	return f;
+}
+
+/* Setting the driver override configures the child; it does not hand it to anyone, so the
+ * failed add must still put it. */
+static int fx_add_secondary(struct fx_priv *priv)
+{
+	struct platform_device *sec;
+	int ret;
+
+	sec = platform_device_alloc("fx-sec", -1);
+	if (!sec)
+		return -ENOMEM;
+	ret = device_set_driver_override(&sec->dev, "fx-i2s");
+	if (ret) {
+		platform_device_put(sec);
+		return ret;
+	}
+	ret = platform_device_add(sec);
+	if (ret < 0)
+		return ret;
+	priv->sec = sec;
+	return 0;
+}

@@ -103,3 +103,18 @@ static int fx_cmd(struct fx_chip *chip, int a, int b)
 	mutex_unlock(&chip->cmd_lock);
 	return value;
 }
+
+/* The interrupt state saved in a local is lost when the function returns: whatever the
+ * other paths do, leaving with the lock held here can never be undone by the caller. */
+static int fx_midi_vol_put(struct fx_chip *chip, unsigned int val)
+{
+	unsigned long flags;
+	int change;
+
+	spin_lock_irqsave(&chip->lock, flags);
+	fx_host_mode(chip);
+	change = chip->midi_vol != val;
+	chip->midi_vol = val;
+	fx_midi_mode(chip);
+	return change;
+}

@@ -154,3 +154,15 @@ static int fx_check_ready(struct fx_chip *chip)
 	}
 	return 0;
 }
+
+/* A lock helper that hands the saved flags back to its caller, who unlocks with them. */
+static unsigned long fx_stream_lock_irqsave(struct fx_stream *s)
+{
+	unsigned long flags = 0;
+
+	if (s->nonatomic)
+		mutex_lock(&s->mutex);
+	else
+		spin_lock_irqsave(&s->lock, flags);
+	return flags;
+}
