@@ -560,6 +560,15 @@ class Walker:
             self.facts.lock_classes[lname] = lo.lock_class
             if lo.op == "release":
                 held = [lk for lk in state.locks if lk.name == lname]
+                if not held and "->" in lname:
+                    # The same lock reached another way (lock(&priv->lock) .. unlock(
+                    # &hda->priv->lock)): the one held lock of this class and member.
+                    member = lname.rsplit("->", 1)[1]
+                    alias = [lk for lk in state.locks if not lk.entry and lk.cls == lo.lock_class
+                             and "->" in lk.name and lk.name.rsplit("->", 1)[1] == member]
+                    if len(alias) == 1:
+                        self.facts.lock_releases.setdefault(alias[0].name, []).append(node)
+                        return replace(state, locks=state.locks - {alias[0]})
                 if not held:
                     self.unheld_unlocks[lname] = lo.lock_class
                     self.facts.lock_releases.setdefault(lname, []).append(node)

@@ -118,3 +118,29 @@ static int fx_midi_vol_put(struct fx_chip *chip, unsigned int val)
 	fx_midi_mode(chip);
 	return change;
 }
+
+struct fx_hda {
+	struct fx_chip *priv;
+	struct device *dev;
+};
+
+/* The lock is taken through the chip and released through the codec wrapper that points at
+ * the same chip: the `out` path releases it; the early return does not. */
+static void fx_fw_ready(const struct firmware *fw, void *context)
+{
+	struct fx_chip *chip = context;
+	struct fx_hda *hda = dev_get_drvdata(chip->dev);
+	int ret;
+
+	mutex_lock(&chip->codec_lock);
+	ret = fx_parse_fw(chip, fw);
+	if (ret)
+		return;
+	ret = fx_add_controls(hda);
+	if (ret)
+		goto out;
+	fx_apply_profile(chip);
+out:
+	mutex_unlock(&hda->priv->codec_lock);
+	release_firmware(fw);
+}
