@@ -284,6 +284,7 @@ class Walker:
         self._cur_node = -1
         self._ops_cache: dict[int, list[tree_sitter.Node]] = {}
         self._bind_cache: dict[tuple[int, str | None], dict[int, str]] = {}
+        self._named_cache: dict[int, tuple[str, str, bool] | None] = {}
 
     # ---- prescan ----
     def _prescan(self) -> None:
@@ -1313,6 +1314,11 @@ class Walker:
     def _named_test(self, expr: tree_sitter.Node) -> tuple[str, str, bool] | None:
         """`x == SOME_CONST` / `x != SOME_CONST` (under ! and likely()) on a value tested
         more than once: (x, SOME_CONST, the truth that means equal)."""
+        if expr.id not in self._named_cache:
+            self._named_cache[expr.id] = self._named_test_now(expr)
+        return self._named_cache[expr.id]
+
+    def _named_test_now(self, expr: tree_sitter.Node) -> tuple[str, str, bool] | None:
         e = _strip(expr)
         equal_when = True
         while True:

@@ -63,21 +63,27 @@ def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[int,
     return None
 
 
-def _reportable(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
+def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[int, str] | None]:
+    """Whether r is reported at ex, and the unwound sibling's release when that decided it."""
     esc = ctx.facts.loop_escapes.get(r.rid)
     if esc and ctx.facts.cfg is not None and ex.node in reach(ctx.facts.cfg, esc):
-        return False  # handed off inside a loop; the zero-iteration path is not trusted
+        return False, None  # handed off inside a loop; the zero-iteration path is not trusted
     if r.iter_ref:
-        return not r.weak  # a loop node stored into something handed off was kept on purpose
-    if ex.error:
-        # Guessed, struct-held or handed-off resources need the function's own exemplar: a
-        # release on an error path, done while the resource was in that same weak state.
-        if r.escaped:  # handed off (a guess): the function must release it after that too
-            return r.rid in ctx.facts.error_exemplars and r.rid in ctx.facts.escaped_releases
-        return not r.weak or (r.rid in ctx.facts.error_exemplars and
-                              r.rid in ctx.facts.weak_releases) or \
-            _unwound_sibling(ctx, ex, r) is not None
-    return False
+        return not r.weak, None  # a loop node stored into something handed off was kept on purpose
+    if not ex.error:
+        return False, None
+    # Guessed, struct-held or handed-off resources need the function's own exemplar: a
+    # release on an error path, done while the resource was in that same weak state.
+    if r.escaped:  # handed off (a guess): the function must release it after that too
+        return r.rid in ctx.facts.error_exemplars and r.rid in ctx.facts.escaped_releases, None
+    if not r.weak or (r.rid in ctx.facts.error_exemplars and r.rid in ctx.facts.weak_releases):
+        return True, None
+    sibling = _unwound_sibling(ctx, ex, r)
+    return sibling is not None, sibling
+
+
+def _reportable(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
+    return _verdict(ctx, ex, r)[0]
 
 
 def leak_findings(rule: Rule, ctx: FunctionContext, kinds: frozenset[str]) -> Iterator[Finding]:
@@ -93,7 +99,8 @@ def leak_findings(rule: Rule, ctx: FunctionContext, kinds: frozenset[str]) -> It
                 kind = "memory"
             if kind not in kinds or (ex.node, r.rid) in seen:
                 continue
-            if not _reportable(ctx, ex, r):
+            reported, sibling = _verdict(ctx, ex, r)
+            if not reported:
                 continue
             seen.add((ex.node, r.rid))
             span = ctx.span_of_node(ex.node)
@@ -103,16 +110,13 @@ def leak_findings(rule: Rule, ctx: FunctionContext, kinds: frozenset[str]) -> It
                 Related(acquire_span, f"`{r.name}` acquired here by {r.fn}()")
             ]
             related += ctx.path_steps(ex, since=r.site)
-            sibling = None
             if ex_rel is not None:
                 related.append(Related(ctx.span_of_node(ex_rel[0]),
                                        f"released here by {ex_rel[1]}() on another path"))
-            elif r.weak and ex.error:
-                sibling = _unwound_sibling(ctx, ex, r)
-                if sibling is not None:
-                    related.append(Related(
-                        ctx.span_of_node(sibling[0]),
-                        f"this path undoes a later {r.fn}() here with {sibling[1]}()"))
+            if sibling is not None:
+                related.append(Related(
+                    ctx.span_of_node(sibling[0]),
+                    f"this path undoes a later {r.fn}() here with {sibling[1]}()"))
             what = r.what or ("reference" if kind == "ref" else "resource")
             if r.iter_ref:
                 msg = (f"`{r.name}` still holds a {what} from {r.fn}() when the loop is left "

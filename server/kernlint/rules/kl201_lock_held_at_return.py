@@ -91,28 +91,30 @@ class LockHeldAtReturn(Rule):
             a.name in ("__acquires", "__cond_acquires") for a in fn.annotations)
         exits = facts.exits
         seen: set[tuple[int, str]] = set()
+        flags_local: dict[int, bool] = {}  # lock site -> irqsave into a local it never returns
         for ex in sorted(exits, key=lambda e: e.node):
             plain_return = not (ex.error or (ex.void and fn.returns_void))
             for lk in sorted(ex.state.locks, key=lambda x: x.name):
                 if lk.entry or lk.scoped or lk.cond_var is not None or lk.name in acquires_ann:
                     continue
-                local_flags = _saved_flags_local(ctx, lk.site)
-                if plain_return and wrapper and not local_flags:
-                    continue
-                if not local_flags and plain_return and not (lk.name in facts.lock_releases and any(
-                        not other.error and other.node != ex.node and
-                        all(o.name != lk.name for o in other.state.locks) for other in exits)):
-                    # A success return with the lock held is reported only when another
-                    # success return of the function has released it (not a lock helper).
-                    continue
                 if lk.name in facts.entry_locks:
                     continue  # the function juggles a lock its caller holds
-                released_elsewhere = lk.name in facts.lock_releases and \
-                    any(all(o.name != lk.name for o in other.state.locks) for other in exits)
-                # Held on every exit: a lock helper, unless it fails while holding the lock
-                # and is not named or annotated as one.
-                if not released_elsewhere and not (ex.error and not wrapper) and not local_flags:
-                    continue
+                if lk.site not in flags_local:
+                    flags_local[lk.site] = _saved_flags_local(ctx, lk.site)
+                if not flags_local[lk.site]:
+                    if plain_return and (wrapper or not (lk.name in facts.lock_releases and any(
+                            not other.error and other.node != ex.node and
+                            all(o.name != lk.name for o in other.state.locks)
+                            for other in exits))):
+                        # A success return with the lock held is reported only when another
+                        # success return of the function has released it (not a lock helper).
+                        continue
+                    released_elsewhere = lk.name in facts.lock_releases and \
+                        any(all(o.name != lk.name for o in other.state.locks) for other in exits)
+                    # Held on every exit: a lock helper, unless it fails while holding the
+                    # lock and is not named or annotated as one.
+                    if not released_elsewhere and not (ex.error and not wrapper):
+                        continue
                 if (ex.node, lk.name) in seen:
                     continue
                 seen.add((ex.node, lk.name))
