@@ -511,16 +511,33 @@ def in_function(f: dict[str, Any], m: Mutant) -> bool:
     return m.func_start_line <= line <= m.func_end_line
 
 
+def _witness(f: dict[str, Any]) -> tuple[int, ...]:
+    """The lines of a finding's reported path (acquire site, branches, jumps)."""
+    return tuple(int(r.get("line") or 0) for r in f.get("related") or ())
+
+
 def judge(
     m: Mutant, orig_findings: list[dict[str, Any]], mut_findings: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Was the mutant flagged (anywhere / at the right exit)? Was the original?"""
-    orig_keys = {kbench.finding_key(f) for f in orig_findings}
-    new = [
-        f
-        for f in mut_findings
-        if is_relevant(f) and in_function(f, m) and kbench.finding_key(f) not in orig_keys
-    ]
+    # A finding the original already had counts again only if its witness path changed: the
+    # original may leak the same object at the same merged exit through another branch
+    # (a pre-existing bug), and the mutant's report then walks through the planted one.
+    orig_paths: dict[tuple[str, str, int, str], set[tuple[int, ...]]] = defaultdict(set)
+    for f in orig_findings:
+        orig_paths[kbench.finding_key(f)].add(_witness(f))
+
+    def is_new(f: dict[str, Any]) -> bool:
+        seen = orig_paths.get(kbench.finding_key(f))
+        if seen is None:
+            return True
+        # Same exit, same object: only the object the deleted call released, reached by
+        # another path than any the original reported.
+        obj = str(f.get("resource") or "")
+        named = re.search(rf"(?<![\w.>]){re.escape(obj)}(?!\w)", m.original_text) if obj else None
+        return named is not None and _witness(f) not in seen
+
+    new = [f for f in mut_findings if is_relevant(f) and in_function(f, m) and is_new(f)]
     targets = [m.line, *m.exit_lines]
     right = [f for f in new if any(abs(int(f.get("line") or 0) - t) <= 2 for t in targets)]
     orig_flagged = any(is_relevant(f) and in_function(f, m) for f in orig_findings)

@@ -203,6 +203,21 @@ def test_judge_right_exit() -> None:
     assert not v["flagged_anywhere"] and v["original_flagged"]
 
 
+def test_judge_counts_a_known_leak_reached_through_the_planted_path() -> None:
+    # The original already leaks tmp at the merged exit through another branch; the mutant's
+    # report of the same exit and object walks through the deleted kfree(tmp).
+    m = next(m for m in _mutants() if m.kind == "delete" and m.line == 17)
+    base = {"rule": "KL101", "path": "toy.c", "line": 18, "function": "toy_setup"}
+    before = {**base, "resource": "tmp", "related": [{"line": 10}, {"line": 12}]}
+    after = {**base, "resource": "tmp", "related": [{"line": 10}, {"line": 15}]}
+    other = {**base, "resource": "t->lock", "related": [{"line": 14}]}
+    other_moved = {**other, "related": [{"line": 15}]}
+    assert mutants.judge(m, [before], [after])["flagged_right_exit"]
+    assert not mutants.judge(m, [before], [before])["flagged_anywhere"]
+    # Another object's path moving says nothing: the deleted call did not release it.
+    assert not mutants.judge(m, [other], [other_moved])["flagged_anywhere"]
+
+
 def test_fix_helpers() -> None:
     m = next(m for m in _mutants() if m.kind == "delete" and m.line == 17)
     mutated = m.apply(TOY_C).decode()

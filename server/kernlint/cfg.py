@@ -404,3 +404,55 @@ def build_cfg(parsed: ParsedFile, body: tree_sitter.Node, noreturn: frozenset[st
         if not b.nodes[lid].succ:
             b.nodes[lid].succ = [b.exit]
     return CFG(b.nodes, entry, b.exit, b.labels)
+
+
+_IDENT_RE = re.compile(r"[A-Za-z_]\w*")
+
+
+def _ends_in_goto(stmt: tree_sitter.Node | None) -> tree_sitter.Node | None:
+    """The goto a branch body ends with (`goto L;` or `{ ...; goto L; }`)."""
+    while stmt is not None and stmt.type == "compound_statement":
+        kids = [c for c in stmt.named_children if c.type != "comment"]
+        stmt = kids[-1] if kids else None
+    return stmt if stmt is not None and stmt.type == "goto_statement" else None
+
+
+def failure_label(parsed: ParsedFile, site: tree_sitter.Node, names: Iterable[str]) -> str | None:
+    """The label an acquisition's own failure test jumps to: `ret = get(x); if (ret) goto L;`,
+    `p = alloc(); if (!p) { ...; goto L; }` or `if (get(x)) goto L;`. The test must be the
+    statement right after and name the result (or one of names); None when there is none."""
+    stmt: tree_sitter.Node | None = site
+    while stmt is not None and stmt.parent is not None and stmt.parent.type != "compound_statement":
+        stmt = stmt.parent
+    if stmt is None or stmt.parent is None:
+        return None
+    test: tree_sitter.Node | None = stmt
+    if stmt.type != "if_statement":
+        test = stmt.next_named_sibling
+        while test is not None and test.type == "comment":
+            test = test.next_named_sibling
+        if test is None or test.type != "if_statement":
+            return None
+        wanted = {n for n in names if _IDENT_RE.fullmatch(n)}
+        if stmt.type == "expression_statement" and stmt.named_children:
+            e = stmt.named_children[0]
+            if e.type == "assignment_expression":
+                left = e.child_by_field_name("left")
+                if left is not None:
+                    wanted.add(parsed.text_of(left))
+        elif stmt.type == "declaration":
+            for d in stmt.named_children:
+                if d.type == "init_declarator":
+                    decl = d.child_by_field_name("declarator")
+                    if decl is not None:
+                        wanted.update(_IDENT_RE.findall(parsed.text_of(decl)))
+        cond = test.child_by_field_name("condition")
+        text = parsed.text_of(cond) if cond is not None else ""
+        if not wanted or not any(re.search(rf"(?<![\w.>]){re.escape(w)}(?!\w)", text)
+                                 for w in wanted):
+            return None
+    if test is None or test.child_by_field_name("alternative") is not None:
+        return None
+    g = _ends_in_goto(test.child_by_field_name("consequence"))
+    label = g.child_by_field_name("label") if g is not None else None
+    return parsed.text_of(label) if label is not None else None

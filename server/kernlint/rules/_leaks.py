@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..cfg import reach
+from ..cfg import failure_label, reach
 from ..facts import ExitRecord, Res, base_name
 from ..model import Finding, Related
 from .base import FunctionContext, Rule
@@ -15,24 +15,19 @@ def _exemplar(ctx: FunctionContext, r: Res) -> tuple[int, str] | None:
     return rels[0] if rels else None
 
 
-def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[int, str] | None:
-    """The path to this error exit already undid another acquisition of the same API made
-    after r (clk_prepare_enable(b) undone, clk_prepare_enable(a) before it not): the
-    function unwinds these itself, so the one it skips is left behind. Returns the sibling's
-    release (node, fn)."""
+def _unwinding_evidence(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[int, str] | None:
+    """Evidence from the path itself that the function unwinds r's kind by hand and skipped r
+    (a weak resource with no exemplar of its own). Returns (node, what it shows):
+
+    - an unwound sibling: the path undid another acquisition by the same API made after r
+      (clk_prepare_enable(b) undone, clk_prepare_enable(a) before it not);
+    - the ladder: r's own failure test jumps to label L_r, this path entered the unwind code
+      at a label above L_r and fell through to it, so the code that was to release r (between
+      the two labels) did not.
+    """
     facts = ctx.facts
-    if not ex.state.released or r.escaped or r.pending is not None:
-        return None
-    rel_fns = {rel.fn for rel in r.releases}
-    candidates = []
-    for rid in ex.state.released:
-        s = facts.released_res.get(rid)
-        if s is None or rid == r.rid or s.site == r.site or s.fn != r.fn or s.names & r.names:
-            continue
-        rels = [x for x in facts.releases.get(rid, ()) if not rel_fns or x[1] in rel_fns]
-        if rels:
-            candidates.append((s, rels))
-    if not candidates:
+    cfg = facts.cfg
+    if r.escaped or r.pending is not None or cfg is None:
         return None
     path = facts.path_to(ex.node, ex.state)
     if r.site not in path:
@@ -42,8 +37,6 @@ def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[int,
     # Only an undo on the way out counts: after the jump into the unwind code (or, without
     # one, after the last test that chose this exit); a free in a soft-failure branch the
     # function then carried on from (if (err) free(cache); ... return err2;) says nothing.
-    cfg = facts.cfg
-    assert cfg is not None
     kinds = [cfg.nodes[n].kind for n in after]
     gotos = [i for i, k in enumerate(kinds) if k == "goto"]
     conds = [i for i, k in enumerate(kinds) if k == "cond"]
@@ -54,17 +47,52 @@ def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[int,
         if node in pos and pos[node] > departure and ctx.knowledge.looks_like_unwind(name) and \
                 any(a in bases for a in args):
             return None
-    for s, rels in candidates:
+    sibling = _unwound_sibling(ctx, ex, r, pos, departure)
+    if sibling is not None:
+        node, fn = sibling
+        return node, f"this path undoes a later {r.fn}() here with {fn}()"
+    if gotos and r.releases:
+        entered = str(cfg.nodes[after[gotos[-1]]].data.get("label", ""))
+        site_ast = cfg.nodes[r.site].ast
+        own = failure_label(ctx.parsed, site_ast, r.names) if site_ast is not None else None
+        own_node = cfg.labels.get(own) if own else None
+        # An owner acquired before r going down on the way out (snd_card_free(card) for a
+        # chip->buf) may take r with it through its destructor: no evidence then.
+        before = set(path[:path.index(r.site)])
+        owner_freed = any(
+            (s := facts.released_res.get(rid)) is not None and not s.weak and s.site in before
+            and any(node in pos and pos[node] > gotos[-1] for node, _ in facts.releases.get(rid, ()))
+            for rid in ex.state.released)
+        if own_node is not None and own != entered and own_node in pos and \
+                pos[own_node] > gotos[-1] and not owner_freed:
+            return own_node, (f"`{r.name}`'s own failure jumps to `{own}`; this path entered "
+                              f"the unwind code above it at `{entered}` and released nothing "
+                              f"for it on the way down")
+    return None
+
+
+def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res, pos: dict[int, int],
+                     departure: int) -> tuple[int, str] | None:
+    """The release (node, fn) of a later same-API acquisition this path undid after it left."""
+    facts = ctx.facts
+    if not ex.state.released:
+        return None
+    rel_fns = {rel.fn for rel in r.releases}
+    for rid in ex.state.released:
+        s = facts.released_res.get(rid)
+        if s is None or rid == r.rid or s.site == r.site or s.fn != r.fn or s.names & r.names:
+            continue
         if s.site not in pos:
             continue  # acquired before r (or elsewhere): not evidence of unwinding r's peers
-        for node, fn in rels:
-            if node in pos and pos[node] > max(pos[s.site], departure):
+        for node, fn in facts.releases.get(rid, ()):
+            if (not rel_fns or fn in rel_fns) and node in pos and \
+                    pos[node] > max(pos[s.site], departure):
                 return node, fn
     return None
 
 
 def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[int, str] | None]:
-    """Whether r is reported at ex, and the unwound sibling's release when that decided it."""
+    """Whether r is reported at ex, and the path's unwinding evidence when that decided it."""
     esc = ctx.facts.loop_escapes.get(r.rid)
     if esc and ctx.facts.cfg is not None and ex.node in reach(ctx.facts.cfg, esc):
         return False, None  # handed off inside a loop; the zero-iteration path is not trusted
@@ -78,8 +106,8 @@ def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[
         return r.rid in ctx.facts.error_exemplars and r.rid in ctx.facts.escaped_releases, None
     if not r.weak or (r.rid in ctx.facts.error_exemplars and r.rid in ctx.facts.weak_releases):
         return True, None
-    sibling = _unwound_sibling(ctx, ex, r)
-    return sibling is not None, sibling
+    evidence = _unwinding_evidence(ctx, ex, r)
+    return evidence is not None, evidence
 
 
 def _reportable(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
@@ -99,7 +127,7 @@ def leak_findings(rule: Rule, ctx: FunctionContext, kinds: frozenset[str]) -> It
                 kind = "memory"
             if kind not in kinds or (ex.node, r.rid) in seen:
                 continue
-            reported, sibling = _verdict(ctx, ex, r)
+            reported, evidence = _verdict(ctx, ex, r)
             if not reported:
                 continue
             seen.add((ex.node, r.rid))
@@ -113,10 +141,8 @@ def leak_findings(rule: Rule, ctx: FunctionContext, kinds: frozenset[str]) -> It
             if ex_rel is not None:
                 related.append(Related(ctx.span_of_node(ex_rel[0]),
                                        f"released here by {ex_rel[1]}() on another path"))
-            if sibling is not None:
-                related.append(Related(
-                    ctx.span_of_node(sibling[0]),
-                    f"this path undoes a later {r.fn}() here with {sibling[1]}()"))
+            if evidence is not None:
+                related.append(Related(ctx.span_of_node(evidence[0]), evidence[1]))
             what = r.what or ("reference" if kind == "ref" else "resource")
             if r.iter_ref:
                 msg = (f"`{r.name}` still holds a {what} from {r.fn}() when the loop is left "
