@@ -45,6 +45,7 @@ Usage: python bench/mutants.py [--tree DIR] [--limit 400] [--seed 1] [--fixes]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -371,6 +372,12 @@ def mutants_in_function(fn: Node, src: bytes, relpath: str) -> list[Mutant]:
             if node.start_byte >= term.start_byte:
                 continue
             exits = [term.start_point.row + 1]
+            if term.type == "goto_statement" and goto_label(term) in label_nodes:
+                # The path leaves through the label's code: a checker reports the return
+                # that code reaches, like the exits of an unwind deletion.
+                lpos = label_nodes[goto_label(term)].start_byte
+                exits += [r.start_point.row + 1 for r in returns if r.start_byte > lpos]
+                exits.append(fend)
             out.append(
                 make(
                     "delete",
@@ -747,6 +754,45 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def load_judgments(path: Path) -> dict[tuple[str, str, int, str], str]:
+    """Verdicts ("bug" / "not-bug") a reviewer wrote for mutants, keyed by file, function,
+    line and kind (bench/judgments/*.jsonl, one JSON object per line)."""
+    out: dict[tuple[str, str, int, str], str] = {}
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            j = json.loads(line)
+            out[(j["file"], j["function"], int(j["line"]), j["kind"])] = str(j["verdict"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SystemExit(f"{path}:{n}: not a judgment line ({exc})") from None
+    return out
+
+
+def judged_summary(
+    rows: list[dict[str, Any]], verdicts: dict[tuple[str, str, int, str], str]
+) -> dict[str, Any]:
+    """Recall counted on the mutants judged to be real bugs only (a planted deletion is not
+    always a bug: devres, a destructor or a test's exit hook may release the object anyway)."""
+    out: dict[str, Any] = {}
+    for kind in ("delete", "goto", "all"):
+        sel = [r for r in rows if kind in (r["mutant"]["kind"], "all")]
+        v = [verdicts.get((r["mutant"]["file"], r["mutant"]["function"], r["mutant"]["line"],
+                           r["mutant"]["kind"])) for r in sel]
+        bugs = [r for r, x in zip(sel, v, strict=True) if x == "bug"]
+        fine = [r for r, x in zip(sel, v, strict=True) if x == "not-bug"]
+        out[kind] = {
+            "judged": len(bugs) + len(fine),
+            "unjudged": sum(x is None for x in v),
+            "bugs": len(bugs),
+            "bugs_flagged_right_exit": sum(r["flagged_right_exit"] for r in bugs),
+            "share_bugs_flagged": _share(sum(r["flagged_right_exit"] for r in bugs), len(bugs)),
+            "not_bugs": len(fine),
+            "not_bugs_flagged": sum(r["flagged_right_exit"] for r in fine),
+        }
+    return out
+
+
 def _sig(f: dict[str, Any]) -> tuple[str, str, str]:
     return (str(f.get("rule")), str(f.get("function") or ""), str(f.get("resource") or ""))
 
@@ -872,6 +918,14 @@ def render(result: dict[str, Any]) -> str:
             f"{kind:<20}{s['mutants']:>8}{_pct(s['share_right_exit']):>12}{_pct(s['share_anywhere']):>10}"
             f"{_pct(s['share_original_functions_flagged']):>11} of {s['functions']}"
         )
+    for kind, j in (ev.get("judged") or {}).items():
+        if j["judged"]:
+            lines.append(
+                f"judged real bugs, {kind:<7}{j['bugs']:>5}: flagged at the right exit "
+                f"{j['bugs_flagged_right_exit']} = {_pct(j['share_bugs_flagged'])}; "
+                f"judged not bugs {j['not_bugs']} (flagged {j['not_bugs_flagged']}); "
+                f"unjudged {j['unjudged']}"
+            )
     fx = ev.get("fixes")
     if fx:
         if "error" in fx:
@@ -904,7 +958,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unsafe", action="store_true", help="pass --unsafe to kernlint fix")
     ap.add_argument("--generate-only", action="store_true", help="only count candidates")
     ap.add_argument("--out-dir", type=Path, default=None)
+    ap.add_argument(
+        "--judgments",
+        type=Path,
+        default=None,
+        help="reviewer verdicts per mutant (default: bench/judgments/mutants-SUBDIR-seedSEED.jsonl)",
+    )
     args = ap.parse_args(argv)
+    jpath = args.judgments or (
+        Path(__file__).resolve().parent / "judgments" / f"mutants-{args.subdir}-seed{args.seed}.jsonl"
+    )
+    if args.judgments is not None and not jpath.is_file():
+        raise SystemExit(f"no such judgments file: {jpath}")
 
     tree = kbench.find_tree(args.tree)
     t0 = time.perf_counter()
@@ -928,6 +993,11 @@ def main(argv: list[str] | None = None) -> int:
         result["skipped"] = "kernlint executable not found"
     else:
         result["evaluation"] = evaluate(exe, tree, chosen, args.jobs, args.fixes, args.unsafe)
+        if jpath.is_file():
+            result["evaluation"]["judgments"] = str(jpath)
+            result["evaluation"]["judged"] = judged_summary(
+                result["evaluation"]["rows"], load_judgments(jpath)
+            )
     path = kbench.write_result("mutants", result, args.out_dir)
     print(render(result))
     print(f"\nwritten {path}")

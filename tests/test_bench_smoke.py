@@ -292,3 +292,51 @@ def test_cocci_overlap() -> None:
     ov = tree_bench.cocci_overlap(cocci, kl)
     assert ov["cocci_findings"] == 2 and ov["also_found_by_kernlint"] == 1
     assert ov["rows"][0]["kernlint"] == ["KL201:44"]
+
+
+GOTO_C = b"""\
+static int toy_put(struct toy *t, int v)
+{
+\tint err;
+
+\tmutex_lock(&t->lock);
+\terr = toy_write(t, v);
+\tif (err) {
+\t\tmutex_unlock(&t->lock);
+\t\tgoto out;
+\t}
+\tmutex_unlock(&t->lock);
+\terr = toy_sync(t);
+out:
+\treturn err;
+}
+"""
+
+
+def test_block_deletion_before_goto_exits_where_the_label_returns() -> None:
+    ms = [m for m in mutants.mutants_in_source(GOTO_C, "toy.c") if m.kind == "delete"]
+    m = next(m for m in ms if m.line == 8)
+    assert m.note == "mutex_unlock before goto_statement"
+    assert m.exit_lines == [9, 14, 15]
+
+
+def test_judged_summary_counts_only_real_bugs(tmp_path: Path) -> None:
+    def row(line: int, kind: str, flagged: bool) -> dict[str, object]:
+        return {"mutant": {"file": "a.c", "function": "f", "line": line, "kind": kind},
+                "flagged_right_exit": flagged}
+
+    rows = [row(1, "delete", True), row(2, "delete", False), row(3, "goto", True),
+            row(4, "goto", True)]
+    path = tmp_path / "j.jsonl"
+    path.write_text("\n".join(json.dumps(j) for j in [
+        {"file": "a.c", "function": "f", "line": 1, "kind": "delete", "verdict": "bug"},
+        {"file": "a.c", "function": "f", "line": 2, "kind": "delete", "verdict": "bug"},
+        {"file": "a.c", "function": "f", "line": 3, "kind": "goto", "verdict": "not-bug"},
+    ]) + "\n")
+    s = mutants.judged_summary(rows, mutants.load_judgments(path))
+    assert s["all"] == {"judged": 3, "unjudged": 1, "bugs": 2, "bugs_flagged_right_exit": 1,
+                        "share_bugs_flagged": 0.5, "not_bugs": 1, "not_bugs_flagged": 1}
+    assert s["goto"]["bugs"] == 0 and s["goto"]["share_bugs_flagged"] is None
+    path.write_text("{not json\n")
+    with pytest.raises(SystemExit, match="not a judgment line"):
+        mutants.load_judgments(path)

@@ -54,6 +54,11 @@ def closure(starts: Iterable[int], edges: Callable[[int], Iterable[int]]) -> set
     return seen
 
 
+def last_index(path: list[int], node: int) -> int:
+    """Where node last occurs on a path (a loop may pass it more than once)."""
+    return len(path) - 1 - path[::-1].index(node)
+
+
 def reach(cfg: CFG, starts: Iterable[int]) -> set[int]:
     """Every node reachable forward from starts (starts included)."""
     return closure(starts, lambda n: cfg.nodes[n].succ)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..cfg import failure_label, reach
+from ..cfg import closure, failure_label, last_index
 from ..facts import ExitRecord, Res, base_name
 from ..model import Finding, Related
 from .base import FunctionContext, Rule
@@ -32,7 +32,8 @@ def _unwinding_evidence(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[i
     path = facts.path_to(ex.node, ex.state)
     if r.site not in path:
         return None
-    after = path[path.index(r.site) + 1:]
+    at = last_index(path, r.site)  # a loop may have taken it again: the held one is the last
+    after = path[at + 1:]
     pos = {n: i for i, n in enumerate(after)}
     # Only an undo on the way out counts: after the jump into the unwind code (or, without
     # one, after the last test that chose this exit); a free in a soft-failure branch the
@@ -58,7 +59,7 @@ def _unwinding_evidence(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[i
         own_node = cfg.labels.get(own) if own else None
         # An owner acquired before r going down on the way out (snd_card_free(card) for a
         # chip->buf) may take r with it through its destructor: no evidence then.
-        before = set(path[:path.index(r.site)])
+        before = set(path[:at])
         owner_freed = any(
             (s := facts.released_res.get(rid)) is not None and not s.weak and s.site in before
             and any(node in pos and pos[node] > gotos[-1] for node, _ in facts.releases.get(rid, ()))
@@ -94,8 +95,13 @@ def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res, pos: dict[int
 def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[int, str] | None]:
     """Whether r is reported at ex, and the path's unwinding evidence when that decided it."""
     esc = ctx.facts.loop_escapes.get(r.rid)
-    if esc and ctx.facts.cfg is not None and ex.node in reach(ctx.facts.cfg, esc):
-        return False, None  # handed off inside a loop; the zero-iteration path is not trusted
+    cfg = ctx.facts.cfg
+    # Handed off inside a loop; the zero-iteration path is not trusted. An exit the hand-off
+    # reaches only through r's own acquisition again (request_firmware(&fw) at the top of the
+    # loop, stored at its bottom) holds the next iteration's object, which the walk tracks.
+    if esc and cfg is not None and ex.node in closure(
+            esc, lambda n: [s for s in cfg.nodes[n].succ if s != r.site]):
+        return False, None
     if r.iter_ref:
         return not r.weak, None  # a loop node stored into something handed off was kept on purpose
     if not ex.error:

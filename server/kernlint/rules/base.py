@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ..cfg import last_index
 from ..facts import ExitRecord, FunctionFacts, Summary
 from ..knowledge import Knowledge
 from ..model import Finding, Related, Severity, Span
@@ -47,7 +48,7 @@ class FunctionContext:
         assert cfg is not None
         path = self.facts.path_to(ex.node, ex.state)
         if since is not None and since in path:
-            path = path[path.index(since):]
+            path = path[last_index(path, since):]
         steps: list[Related] = []
         for a, b in itertools.pairwise(path):
             node = cfg.nodes[a]
@@ -67,7 +68,7 @@ class FunctionContext:
         assert cfg is not None
         path = self.facts.path_to(ex.node, ex.state)
         if since is not None and since in path:
-            path = path[path.index(since):]
+            path = path[last_index(path, since):]
         for nid in path:
             if cfg.nodes[nid].kind == "goto":
                 return nid

@@ -8,8 +8,9 @@ or returns from a void function, while the function releases the lock on some ot
 or it returns a success value while another success return of the function has released it
 (`return 0;` in the middle of a function whose `out:` path unlocks).
 Functions that return with the lock held on every path are lock wrappers and are left alone
-when they are named or annotated as such (`*_lock*`, `*_begin`, `__acquires`); otherwise a
-lock held on an error exit is reported even when no path releases it;
+when they are named or annotated as such (`*_lock*`, `*_begin`, `__acquires`), or when another
+function of the file unlocks the same member (a save()/restore() pair); otherwise a lock the
+function takes itself and releases on no path is reported on every exit, success included;
 paths on which a conditional lock (`if (locked) mutex_lock(..)`) was not taken are impossible
 and are not walked. A spinlock taken with spin_lock_irqsave() into a local `flags` variable
 is reported on every exit that holds it, whatever the function's name: the saved interrupt
@@ -36,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ..facts import base_name
 from ..model import Finding, Related, Severity
 from .base import FunctionContext, Rule
 
@@ -72,6 +74,23 @@ def _saved_flags_local(ctx: FunctionContext, site: int) -> bool:
     return False
 
 
+def _locked_here(ctx: FunctionContext, site: int) -> bool:
+    """The lock was taken by a lock API call here, not inherited from a helper's summary (a
+    helper that drops and retakes the caller's lock around a cancel_work_sync())."""
+    return any(node == site and (op := ctx.knowledge.locks.get(name)) is not None and
+               op.op != "release" for node, name, _a in ctx.facts.calls)
+
+
+def _partner_unlocks(ctx: FunctionContext, name: str) -> bool:
+    """Another function of the file unlocks the same member without taking it: a save/restore
+    or begin/end pair that holds the lock across the two calls."""
+    suffix = name[len(base_name(name)):]
+    me = ctx.facts.function.name
+    return bool(suffix) and any(
+        other != me and any(sfx == suffix for _p, sfx, _c in summ.unlocks)
+        for other, summ in ctx.summaries.items())
+
+
 class LockHeldAtReturn(Rule):
     code = "KL201"
     name = "lock-held-at-return"
@@ -101,7 +120,12 @@ class LockHeldAtReturn(Rule):
                     continue  # the function juggles a lock its caller holds
                 if lk.site not in flags_local:
                     flags_local[lk.site] = _saved_flags_local(ctx, lk.site)
-                if not flags_local[lk.site]:
+                # Taken and never released by a function that is not a lock helper: every
+                # exit holds it (a kcontrol get() whose one unlock at out: went missing).
+                never_released = not wrapper and not facts.lock_releases.get(lk.name) and \
+                    all(any(o.name == lk.name for o in other.state.locks) for other in exits) and \
+                    _locked_here(ctx, lk.site) and not _partner_unlocks(ctx, lk.name)
+                if not flags_local[lk.site] and not never_released:
                     if plain_return and (wrapper or not (lk.name in facts.lock_releases and any(
                             not other.error and other.node != ex.node and
                             all(o.name != lk.name for o in other.state.locks)

@@ -99,3 +99,29 @@ static int fx_add_secondary(struct fx_priv *priv)
 	priv->sec = sec;
 	return 0;
 }
+
+/* One firmware image per loop pass, kept in the chip at the bottom of the pass. The load
+ * failing in the middle of a pass leaves that pass's image behind: the hand-off of the pass
+ * before does not cover it. */
+struct fw_chip {
+	struct device *dev;
+	const struct firmware *images[4];
+	int (*load)(struct fw_chip *chip, int idx, const struct firmware *fw);
+};
+
+static int fw_chip_load_all(struct fw_chip *chip, const char *const *names)
+{
+	int i, err;
+
+	for (i = 0; i < 4; i++) {
+		const struct firmware *fw;
+
+		if (request_firmware(&fw, names[i], chip->dev))
+			return -ENOENT;
+		err = chip->load(chip, i, fw);
+		if (err < 0)
+			return err;
+		chip->images[i] = fw;
+	}
+	return 0;
+}

@@ -144,3 +144,19 @@ out:
 	mutex_unlock(&hda->priv->codec_lock);
 	release_firmware(fw);
 }
+
+/* A control's get() whose one unlock went missing: every return, the success one included,
+ * leaves the codec lock held, and the next control access hangs. */
+static int fx_gain_get(struct fx_chip *chip, long *value)
+{
+	unsigned char raw[4];
+	int ret;
+
+	mutex_lock(&chip->codec_lock);
+	ret = fx_bulk_read(chip, raw, sizeof(raw));
+	if (ret)
+		goto out;
+	*value = raw[0] | (raw[1] << 8);
+out:
+	return 0;
+}
