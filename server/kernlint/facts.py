@@ -853,8 +853,11 @@ class Walker:
             return state  # put then get again around a reparent: the caller's count
         # A destructor installed on the device releases what hangs off the device (fields,
         # registrations on objects), not a local buffer of this function.
+        # A reference count (runtime-PM usage, a module reference) taken in a callback is that
+        # call's own, not the one the destructor drops: only setup code hands it over.
         if self.managed_releases and any(r.fn in self.managed_releases for r in acq.releases) \
-                and (acq.take == "arg" or not self._is_plain_local(target)):
+                and (acq.take == "arg" or not self._is_plain_local(target)) \
+                and (acq.kind != "ref" or _SETUP_FN_RE.search(self.fn.name)):
             return state
         if not self._is_trackable_var(target):
             return state

@@ -92,6 +92,34 @@ def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res, pos: dict[int
     return None
 
 
+def _released_on_other_success(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
+    """Same outcome, same value: both exits return the same constant (IRQ_HANDLED, 0), so
+    the caller cannot tell them apart and will not release it on one of them only."""
+    if r.weak or r.escaped or r.pending is not None or r.stem:
+        return False
+    value = _returned_constant(ctx, ex.node)
+    if value is None:
+        return False
+    # (The other exit holding nothing from the same API: a loop that put one adapter and
+    # kept the next one released no less than this exit.)
+    return any(not o.error and o.node != ex.node and r.rid in o.state.released and
+               all(x.rid != r.rid and x.fn != r.fn for x in o.state.res) and
+               _returned_constant(ctx, o.node) == value for o in ctx.facts.exits)
+
+
+def _returned_constant(ctx: FunctionContext, node: int) -> str | None:
+    cfg = ctx.facts.cfg
+    ast = cfg.nodes[node].ast if cfg is not None else None
+    if ast is None or ast.type != "return_statement":
+        return None
+    vals = [c for c in ast.named_children if c.type != "comment"]
+    if len(vals) != 1 or vals[0].type not in ("number_literal", "identifier", "true", "false"):
+        return None
+    text = ctx.parsed.text_of(vals[0])
+    # A constant: a literal or an upper-case name, not a variable that may hold anything.
+    return text if vals[0].type != "identifier" or text.isupper() else None
+
+
 def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[int, str] | None]:
     """Whether r is reported at ex, and the path's unwinding evidence when that decided it."""
     esc = ctx.facts.loop_escapes.get(r.rid)
@@ -105,7 +133,9 @@ def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[
     if r.iter_ref:
         return not r.weak, None  # a loop node stored into something handed off was kept on purpose
     if not ex.error:
-        return False, None
+        # A success return that still holds what another success return of the function has
+        # released (`return IRQ_HANDLED;` in the middle of a handler whose `out:` path puts).
+        return _released_on_other_success(ctx, ex, r), None
     # Guessed, struct-held or handed-off resources need the function's own exemplar: a
     # release on an error path, done while the resource was in that same weak state.
     if r.escaped:  # handed off (a guess): the function must release it after that too

@@ -9,7 +9,12 @@ card, returned). Driver-private or unknown APIs are reported only when the funct
 releases the same object on another path (the function's own exemplar). State kept in a
 struct field (an enabled clock in priv->mclk) is reported with such an exemplar too, or when
 the error path itself undoes a later acquisition by the same API and skips this one (it
-turns the core clock off again but leaves the bus clock on).
+turns the core clock off again but leaves the bus clock on), or when the path entered the
+unwind ladder above the label the acquisition's own failure jumps to and fell through to it
+without releasing it (the rung between the two labels lost its release). A success return
+is reported only when another success return of the function gives back the same constant
+(`return IRQ_HANDLED;`, `return 0;`) after releasing the object: the caller cannot tell the
+two apart.
 
 Why: the error path is the least tested code in a driver; a probe that fails after
 snd_card_new() and forgets snd_card_free() leaks the card and its device node every time

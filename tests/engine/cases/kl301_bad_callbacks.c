@@ -1,0 +1,48 @@
+/* Runtime-PM usage taken per call, in a driver whose teardown action also drops a usage
+ * count: the action balances the probe's count, not each callback's. */
+
+struct cb_dev {
+	struct device *dev;
+	unsigned int fmt;
+	int irq_status;
+};
+
+static void cb_pm_put(void *data)
+{
+	struct cb_dev *d = data;
+
+	pm_runtime_put_sync(d->dev);
+}
+
+static int cb_probe(struct platform_device *pdev, struct cb_dev *d)
+{
+	pm_runtime_get_noresume(d->dev);
+	return devm_add_action_or_reset(&pdev->dev, cb_pm_put, d);
+}
+
+/* The unsupported-format return leaves the usage count raised: the device never suspends. */
+static int cb_set_fmt(struct cb_dev *d, unsigned int fmt)
+{
+	int ret = 0;
+
+	pm_runtime_get_sync(d->dev);
+	if (fmt > 3)
+		return -EINVAL;
+	d->fmt = fmt;
+	pm_runtime_put(d->dev);
+	return ret;
+}
+
+/* An interrupt handler: the early IRQ_HANDLED skips the put that the other IRQ_HANDLED
+ * return runs. */
+static irqreturn_t cb_irq(int irq, void *data)
+{
+	struct cb_dev *d = data;
+
+	pm_runtime_get_sync(d->dev);
+	if (!d->irq_status)
+		return IRQ_HANDLED;
+	d->irq_status = 0;
+	pm_runtime_put(d->dev);
+	return IRQ_HANDLED;
+}

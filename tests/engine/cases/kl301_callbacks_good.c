@@ -1,0 +1,53 @@
+/* Success returns that keep a reference, and say so by what they return. */
+
+struct cg_dev {
+	struct device *dev;
+	int state;
+};
+
+/* get() hands the usage count to its caller on success; the failure branch drops it. */
+static int cg_runtime_get(struct cg_dev *d)
+{
+	int ret;
+
+	ret = pm_runtime_get_sync(d->dev);
+	if (ret < 0 && ret != -EACCES) {
+		pm_runtime_put_noidle(d->dev);
+		return ret;
+	}
+	return 0;
+}
+
+/* Both success returns give back a variable, not the same constant: the caller tells them
+ * apart (ret says whether the device stayed in use). */
+static int cg_poll(struct cg_dev *d)
+{
+	int ret;
+
+	pm_runtime_get_sync(d->dev);
+	ret = d->state;
+	if (ret > 0)
+		return ret;
+	pm_runtime_put(d->dev);
+	return ret;
+}
+
+/* Adapters tried in turn: each failed one is put, the one that worked is kept. */
+static int cg_attach(struct cg_dev *d, int (*try_one)(struct i2c_adapter *a))
+{
+	struct i2c_adapter *adap;
+	int i = 0;
+
+	adap = i2c_get_adapter(0);
+	if (!adap)
+		return -EPROBE_DEFER;
+	if (d->state)
+		return 0;
+	while (adap) {
+		if (!try_one(adap))
+			return 0;
+		i2c_put_adapter(adap);
+		adap = i2c_get_adapter(++i);
+	}
+	return -ENODEV;
+}
