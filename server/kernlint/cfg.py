@@ -69,7 +69,9 @@ def call_name(parsed: ParsedFile, call: tree_sitter.Node) -> str:
     if fn is None:
         return ""
     if fn.type == "identifier":
-        return parsed.text_of(fn)
+        name = parsed.text_of(fn)
+        aliases = parsed.call_aliases
+        return aliases.get(name, name) if aliases else name
     if fn.type == "call_expression":  # guard(mutex)(&l)
         inner = fn.child_by_field_name("function")
         if inner is not None and inner.type == "identifier":

@@ -1042,7 +1042,8 @@ class Walker:
             # The store that handed it off is undone (swidget->private = NULL): the object is
             # this function's again.
             state = replace(state, res=frozenset(
-                replace(r, escaped=False, weak=not any(self._is_plain_local(n) for n in r.names))
+                replace(r, escaped=False, weak=bool(r.stem) or
+                        not any(self._is_plain_local(n) for n in r.names))
                 if r.escaped and lhs in r.names else r for r in state.res))
         st = self._reassigned(state, node_id, lhs)
         if op != "=" or rhs_node is None:
@@ -1919,7 +1920,7 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
             for r in ex.returned_res:
                 # An allocator that also stores the object in the caller's struct
                 # (codec->spec = spec) hands ownership to that struct, not to its caller.
-                if r.kind in ("memory", "resource") and not r.iter_ref and not r.weak:
+                if r.kind in ("memory", "resource", "ref") and not r.iter_ref and not r.weak:
                     s.returns_alloc = r
                     break
             if s.returns_alloc is not None:
@@ -1928,9 +1929,13 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
         s.acquires = _param_acquisitions(facts, params)
     s.global_releases = sorted(set(s.global_releases))
     s.callees = facts.callees
-    s.released_fns = frozenset(name for _n, name, _a in facts.calls
-                               if name in k.release_index or
-                               (k.looks_like_release(name) and name not in k.locks))
+    # Release APIs it calls on what it was given; a put of its own lookup (ports =
+    # of_get_parent(port); ... of_node_put(ports)) says nothing about the caller's objects.
+    own = {node for rels in facts.releases.values() for node, _fn in rels}
+    s.released_fns = frozenset(name for n, name, _a in facts.calls
+                               if n not in own and (name in k.release_index or
+                                                    (k.looks_like_release(name) and
+                                                     name not in k.locks)))
     if not (s.releases or s.locks or s.unlocks or s.returns_alloc or s.global_releases or s.acquires
             or s.released_fns):
         return None

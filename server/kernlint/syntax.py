@@ -316,6 +316,23 @@ def prepare_incremental(old: str, old_prep: Prepared, new: str) -> Prepared | No
     return Prepared(text.encode("ascii"), anns)
 
 
+_ALIAS_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^()]*)\)[ \t]+\(?[ \t]*"
+                       rb"([A-Za-z_]\w*)[ \t]*\(((?:[^()]|\([^()]*\))*)\)[ \t]*\)?[ \t]*$", re.MULTILINE)
+
+
+def _call_aliases(parsed: ParsedFile) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if b"define" not in parsed.original:
+        return out
+    for m in _ALIAS_RE.finditer(parsed.original):
+        params = [p.strip() for p in m.group(2).split(b",")]
+        args = [a.strip().strip(b"()").strip() for a in m.group(4).split(b",")]
+        name, target = m.group(1).decode(), m.group(3).decode()
+        if params == args and all(params) and name != target:
+            out[name] = target
+    return out
+
+
 class ParsedFile:
     """One parsed document; supports incremental re-parse for the editor."""
 
@@ -490,6 +507,12 @@ class ParsedFile:
             returns_void=returns_void,
             annotations=anns,
         )
+
+    @property
+    def call_aliases(self) -> dict[str, str]:
+        """Function-like macros of this file that only rename one call, parameters passed on
+        in order (`#define ep_to_port(ep) of_get_parent(ep)`): name -> the call it makes."""
+        return self.derived("call_aliases", _call_aliases)
 
     def loop_macro_at(self, start: int) -> str | None:
         """The loop macro (list_for_each_entry, scoped_guard, ...) rewritten at this offset."""

@@ -86,3 +86,19 @@ def test_incremental_prepare_equals_full_prepare() -> None:
             assert [(a.name, a.arg, a.start, a.end) for a in inc.annotations] == \
                 [(a.name, a.arg, a.start, a.end) for a in full.annotations]
         text, prep = new, full
+
+
+def test_call_aliases_are_pure_renames_only() -> None:
+    src = (
+        "#define to_port(ep)\tof_get_parent(ep)\n"
+        "#define grab(a, b) (clk_get((a), (b)))\n"
+        "#define swapped(a, b) clk_get(b, a)\n"
+        "#define plus_one(x) foo(x) + 1\n"
+        "#define fewer(a, b) foo(a)\n"
+        "#define self(x) self(x)\n"
+        "int f(void) { return to_port(0) != 0; }\n"
+    )
+    p = ParsedFile(src)
+    assert p.call_aliases == {"to_port": "of_get_parent", "grab": "clk_get"}
+    p.update(src.replace("#define to_port(ep)\tof_get_parent(ep)\n", "\n"))
+    assert p.call_aliases == {"grab": "clk_get"}

@@ -52,7 +52,9 @@ def _unwinding_evidence(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[i
     if sibling is not None:
         node, fn = sibling
         return node, f"this path undoes a later {r.fn}() here with {fn}()"
-    if gotos and r.releases:
+    # The ladder needs an acquisition the knowledge names (not a stem-paired guess, whose
+    # object may be released under another name).
+    if gotos and r.releases and not r.stem:
         entered = str(cfg.nodes[after[gotos[-1]]].data.get("label", ""))
         site_ast = cfg.nodes[r.site].ast
         own = failure_label(ctx.parsed, site_ast, r.names) if site_ast is not None else None
