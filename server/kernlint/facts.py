@@ -674,7 +674,7 @@ class Walker:
                         what=proto.what or "allocation")
                 st = replace(st, res=st.res | {r})
             if summ.releases or summ.unlocks or summ.locks or summ.returns_alloc or \
-                    summ.global_releases or summ.released_fns:
+                    summ.global_releases or summ.released_fns or summ.acquires:
                 st = self._heuristic_transfer(st, name, args, arg_texts)
                 return self._helper_acquires(st, node, name, summ, arg_texts, result)
         # ---- unknown function ----
@@ -730,8 +730,8 @@ class Walker:
                          arg_texts: list[str], result: str | None) -> State:
         """A file-local helper that returns 0 with a resource acquired on our argument
         (foo_setup_regulators(dev, priv) enabling priv->supplies): held when it returned 0."""
-        if not summ.acquires or not result or not _ERRISH.match(result) or \
-                not self._is_plain_local(result) or self._cur_in_loop:
+        if not summ.acquires or not result or self._cur_in_loop or not (
+                result.startswith("$") or (_ERRISH.match(result) and self._is_plain_local(result))):
             return st
         # Only a failing probe has nobody to undo it (no remove() follows); other set-up
         # functions leave state in the caller's object to that object's destructor.
@@ -744,7 +744,7 @@ class Walker:
                     any(target in r.names for r in st.res):
                 continue
             r = Res(self._new_rid(node, target), frozenset({target}), name, proto.kind, node,
-                    result, frozenset({Z}), proto.releases, weak=not strong,
+                    result, frozenset({Z}), proto.releases, weak=not strong or proto.weak,
                     what=proto.what or "resource")
             st = replace(st, res=st.res | {r})
         return st
@@ -770,12 +770,16 @@ class Walker:
 
     def _heuristic_transfer(self, st: State, name: str, args: list[tree_sitter.Node],
                             arg_texts: list[str]) -> State:
-        """Handed to a registering/adding function (add_new_ctl(mixer, .., store))."""
+        """Handed to a registering/adding function (add_new_ctl(mixer, .., store)); for a
+        function of this file, only through the parameters it may keep."""
         if not self.k.looks_like_transfer(name):
             return st
+        kept = kept_params(self.p).get(name)
         drop: set[str] = set()
         configures = self.k.only_configures(name)
         for i, (a_node, a) in enumerate(zip(args, arg_texts, strict=False)):
+            if kept is not None and i not in kept:
+                continue  # the helper only fills it in (q6asm_add_hdr(ac, &pkt->hdr, ..))
             raw = self.p.text_of(a_node).strip()
             if i == 0 and configures and self._is_plain_local(base_name(a)):
                 continue  # this function's own object being set up, not handed over
@@ -1843,7 +1847,7 @@ def analyse_function(parsed: ParsedFile, fn: Function, k: Knowledge,
 
 
 def _param_acquisitions(facts: FunctionFacts, params: list[str]) -> list[tuple[int, str, Res]]:
-    """Strong, known-API resources rooted in a parameter (priv->supplies) held on every
+    """Known-API resources rooted in a parameter (priv->supplies) held on every
     `return 0;` exit of a helper (foo_setup_regulators(dev, priv))."""
     cfg = facts.cfg
     if cfg is None or facts.partial:
@@ -1859,7 +1863,8 @@ def _param_acquisitions(facts: FunctionFacts, params: list[str]) -> list[tuple[i
             continue
         here: dict[tuple[int, str], Res] = {}
         for r in ex.state.res:
-            if r.weak or r.escaped or r.stem or r.iter_ref or r.kind == "unknown" or \
+            # (Held through the parameter's fields, so weak in the helper: the caller decides.)
+            if r.escaped or r.stem or r.iter_ref or r.kind == "unknown" or \
                     r.pending is not None or not r.releases:
                 continue
             for n in sorted(r.names):
@@ -1872,6 +1877,47 @@ def _param_acquisitions(facts: FunctionFacts, params: list[str]) -> list[tuple[i
             return []
     return sorted(((i, sfx, r) for (i, sfx), r in (common or {}).items()),
                   key=lambda t: (t[0], t[1]))
+
+
+def _kept_params(parsed: ParsedFile) -> dict[str, frozenset[int]]:
+    """For each function defined in this file, the parameters it may keep: stores (x->p = p,
+    x = &p->node), returns, or passes on to any call. A parameter outside the set is only
+    read or written through (q6asm_add_hdr(ac, &pkt->hdr, ..) filling in a header)."""
+    out: dict[str, frozenset[int]] = {}
+    for fn in parsed.functions:
+        params = fn.params
+        if not params:
+            continue
+        kept: set[int] = set()
+        stack = [fn.body]
+        while stack:
+            n = stack.pop()
+            stack.extend(n.named_children)
+            values: list[tree_sitter.Node] = []
+            if n.type == "assignment_expression":
+                v = n.child_by_field_name("right")
+                values = [v] if v is not None else []
+            elif n.type == "init_declarator":
+                v = n.child_by_field_name("value")
+                values = [v] if v is not None else []
+            elif n.type == "return_statement":
+                values = list(n.named_children)
+            elif n.type == "call_expression":
+                a = n.child_by_field_name("arguments")
+                values = list(a.named_children) if a is not None else []
+            for v in values:
+                raw = parsed.text_of(v).strip()
+                text = norm(raw)
+                b = base_name(text)
+                # p itself, or the address of something inside it; not a value read out of it
+                if b in params and (text == b or raw.startswith("&")):
+                    kept.add(params.index(b))
+        out[fn.name] = frozenset(kept)
+    return out
+
+
+def kept_params(parsed: ParsedFile) -> dict[str, frozenset[int]]:
+    return parsed.derived("kept_params", _kept_params)
 
 
 def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:

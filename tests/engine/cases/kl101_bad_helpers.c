@@ -156,3 +156,70 @@ err_locked:
 	fx_stream_lock_release(priv);
 	return err;
 }
+
+/* A set-up helper leaves a workqueue in the context on success; the caller's later failure
+ * returns without the destroy its own unwind code does on the other error paths. */
+struct hw_ctx {
+	struct workqueue_struct *wq;
+	int irq;
+	void *qos;
+};
+
+static int hw_wq_init(struct hw_ctx *ctx)
+{
+	ctx->wq = alloc_ordered_workqueue("hw_wq", 0);
+	if (!ctx->wq)
+		return -EBUSY;
+	return 0;
+}
+
+static int hw_ctx_init(struct hw_ctx *ctx, struct device *dev)
+{
+	int ret;
+
+	if (hw_wq_init(ctx))
+		return -EINVAL;
+	ret = devm_request_irq(dev, ctx->irq, hw_isr, 0, "hw", ctx);
+	if (ret)
+		return ret;
+	ctx->qos = devm_kzalloc(dev, 64, GFP_KERNEL);
+	if (!ctx->qos) {
+		ret = -ENOMEM;
+		goto err_wq;
+	}
+	return 0;
+
+err_wq:
+	destroy_workqueue(ctx->wq);
+	return ret;
+}
+
+/* This file's add_hdr() only fills in the header it is pointed at: the packet stays the
+ * caller's, and the unsupported-format return leaks it. */
+struct pk_hdr { int field; int size; };
+struct pk_pkt { struct pk_hdr hdr; int fmt; };
+struct pk_client { int session; void *pending; };
+
+static void pk_add_hdr(struct pk_client *c, struct pk_hdr *hdr, int size)
+{
+	hdr->field = 1;
+	hdr->size = size;
+	hdr->field |= c->session;
+}
+
+static int pk_open(struct pk_client *c, int fmt)
+{
+	struct pk_pkt *pkt;
+	int rc;
+
+	pkt = kzalloc(sizeof(*pkt), GFP_KERNEL);
+	if (!pkt)
+		return -ENOMEM;
+	pk_add_hdr(c, &pkt->hdr, sizeof(*pkt));
+	if (fmt > 2)
+		return -EINVAL;
+	pkt->fmt = fmt;
+	rc = pk_send(c, pkt);
+	kfree(pkt);
+	return rc;
+}
