@@ -1062,8 +1062,12 @@ class Walker:
         # Aliases and escapes.
         if rhs_stripped.type in ("identifier", "field_expression", "pointer_expression"):
             holders = [r for r in st.res if rhs in r.names]
+            # Stored into an object of ours that was already handed off (stream_priv given
+            # to spcm, then stream_priv->time_info = time_info): it goes along.
+            owner_gone = any(r.escaped and base_name(lhs) in r.names for r in st.res)
             if holders:
-                if self._is_plain_local(lhs) or (base_name(lhs) in self.owned and "[" not in lhs):
+                if self._is_plain_local(lhs) or (base_name(lhs) in self.owned and "[" not in lhs
+                                                 and not owner_gone):
                     st = replace(st, res=frozenset(
                         replace(r, names=r.names | {lhs}) if rhs in r.names else r for r in st.res))
                 else:

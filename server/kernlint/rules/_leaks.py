@@ -162,6 +162,29 @@ def _returned_constant(ctx: FunctionContext, node: int) -> str | None:
     return text if vals[0].type != "identifier" or text.isupper() else None
 
 
+def _before_loop_handoff(ctx: FunctionContext, ex: ExitRecord, r: Res, esc: set[int]) -> bool:
+    """The exit leaves the loop body on a pass that has not reached the hand-off yet
+    (list_add() at the bottom of the pass, `return -ENOMEM` in the middle of the first one):
+    this path is walked precisely, unlike the zero-pass path to an exit after the loop."""
+    cfg = ctx.facts.cfg
+    if cfg is None or r.escaped:
+        return False
+    path = ctx.facts.path_to(ex.node, ex.state)
+    if r.site not in path:
+        return False
+    if any(n in esc for n in path[last_index(path, r.site):]):
+        return False
+    tests = [n for n in path[last_index(path, r.site):] if cfg.nodes[n].kind == "cond"]
+    if not tests:
+        return False
+    # The test that chose this exit comes before the hand-off in the same pass: the hand-off
+    # is ahead of it without going round a loop again (so an inner loop that ran zero times
+    # before this test, or an earlier pass, does not count).
+    ahead = closure([tests[-1]], lambda n: [s for s in cfg.nodes[n].succ
+                                           if cfg.nodes[s].kind not in ("loop_head", "iter_next")])
+    return any(e in ahead for e in esc)
+
+
 def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[int, str] | None]:
     """Whether r is reported at ex, and the path's unwinding evidence when that decided it."""
     esc = ctx.facts.loop_escapes.get(r.rid)
@@ -170,7 +193,8 @@ def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[
     # reaches only through r's own acquisition again (request_firmware(&fw) at the top of the
     # loop, stored at its bottom) holds the next iteration's object, which the walk tracks.
     if esc and cfg is not None and ex.node in closure(
-            esc, lambda n: [s for s in cfg.nodes[n].succ if s != r.site]):
+            esc, lambda n: [s for s in cfg.nodes[n].succ if s != r.site]) and \
+            not _before_loop_handoff(ctx, ex, r, esc):
         return False, None
     if r.iter_ref:
         return not r.weak, None  # a loop node stored into something handed off was kept on purpose

@@ -125,3 +125,31 @@ static int fw_chip_load_all(struct fw_chip *chip, const char *const *names)
 	}
 	return 0;
 }
+
+/* The message array is handed out slot by slot at the bottom of each pass; the second
+ * allocation failing in the first pass returns with the array still only ours, while the
+ * first one's failure path frees it. */
+struct ml_msg { void *tx; void *rx; struct list_head list; };
+struct ml_ipc { struct ml_msg *msg; struct list_head empty; };
+
+static int ml_init(struct ml_ipc *ipc, int n)
+{
+	int i;
+
+	ipc->msg = kcalloc(n, sizeof(*ipc->msg), GFP_KERNEL);
+	if (!ipc->msg)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		ipc->msg[i].tx = kzalloc(64, GFP_KERNEL);
+		if (!ipc->msg[i].tx)
+			goto err;
+		ipc->msg[i].rx = kzalloc(64, GFP_KERNEL);
+		if (!ipc->msg[i].rx)
+			return -ENOMEM;
+		list_add(&ipc->msg[i].list, &ipc->empty);
+	}
+	return 0;
+err:
+	kfree(ipc->msg);
+	return -ENOMEM;
+}
