@@ -172,8 +172,6 @@ def _before_loop_handoff(ctx: FunctionContext, ex: ExitRecord, r: Res, esc: set[
     path = ctx.facts.path_to(ex.node, ex.state)
     if r.site not in path:
         return False
-    if any(n in esc for n in path[last_index(path, r.site):]):
-        return False
     tests = [n for n in path[last_index(path, r.site):] if cfg.nodes[n].kind == "cond"]
     if not tests:
         return False

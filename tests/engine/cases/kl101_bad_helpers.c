@@ -223,3 +223,25 @@ static int pk_open(struct pk_client *c, int fmt)
 	kfree(pkt);
 	return rc;
 }
+
+/* A duplicated array of configurations leaks when the token parse fails; the other failure
+ * frees it. */
+struct cl_link { void *cfgs; int n; };
+
+static int cl_link_load(struct cl_link *l, const void *src, int n)
+{
+	int ret;
+
+	l->cfgs = kmemdup_array(src, n, 16, GFP_KERNEL);
+	if (!l->cfgs)
+		return -ENOMEM;
+	ret = cl_parse_tokens(l);
+	if (ret < 0)
+		return ret;
+	ret = cl_check(l);
+	if (ret < 0) {
+		kfree(l->cfgs);
+		return ret;
+	}
+	return 0;
+}

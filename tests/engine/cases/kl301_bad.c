@@ -60,3 +60,20 @@ static int fx_clk_probe(struct platform_device *pdev)
 	platform_set_drvdata(pdev, priv);
 	return 0;
 }
+
+/* An initialised device holds its first reference until put_device(): the early return
+ * drops the child on the floor, the later one puts it. */
+struct fx_child { struct device dev; int id; };
+
+static int fx_child_setup(struct fx_child *child, struct device *parent)
+{
+	device_initialize(&child->dev);
+	child->dev.parent = parent;
+	if (!child->id)
+		return -EINVAL;
+	if (dev_set_name(&child->dev, "fx-child%d", child->id)) {
+		put_device(&child->dev);
+		return -ENOMEM;
+	}
+	return 0;
+}
