@@ -9,8 +9,9 @@ or it returns a success value while another success return of the function has r
 (`return 0;` in the middle of a function whose `out:` path unlocks).
 Functions that return with the lock held on every path are lock wrappers and are left alone
 when they are named or annotated as such (`*_lock*`, `*_begin`, `__acquires`), or when another
-function of the file unlocks the same member (a save()/restore() pair); otherwise a lock the
-function takes itself and releases on no path is reported on every exit, success included;
+function of the file unlocks the same member without taking it (a save()/restore() pair);
+otherwise a lock the function takes itself and releases on no path is reported on every exit
+that holds it, success included;
 paths on which a conditional lock (`if (locked) mutex_lock(..)`) was not taken are impossible
 and are not walked. A spinlock taken with spin_lock_irqsave() into a local `flags` variable
 is reported on every exit that holds it, whatever the function's name: the saved interrupt
@@ -82,13 +83,21 @@ def _locked_here(ctx: FunctionContext, site: int) -> bool:
 
 
 def _partner_unlocks(ctx: FunctionContext, name: str) -> bool:
-    """Another function of the file unlocks the same member without taking it: a save/restore
-    or begin/end pair that holds the lock across the two calls."""
+    """Another function of the file unlocks the same member without taking it (the restore()
+    of a save()/restore() pair that holds the lock across the two calls)."""
     suffix = name[len(base_name(name)):]
+    if not suffix:
+        return False
     me = ctx.facts.function.name
-    return bool(suffix) and any(
-        other != me and any(sfx == suffix for _p, sfx, _c in summ.unlocks)
-        for other, summ in ctx.summaries.items())
+    arg = r"\s*\(\s*&?\s*[\w>.-]*" + re.escape(suffix) + r"\s*[,)]"
+    unlock = re.compile(r"\b\w*unlock\w*" + arg)
+    lock = re.compile(r"\b(?!\w*unlock)\w*lock\w*" + arg)
+    for fn in ctx.parsed.functions:
+        if fn.name != me:
+            body = ctx.parsed.text_of(fn.body)
+            if unlock.search(body) and not lock.search(body):
+                return True
+    return False
 
 
 class LockHeldAtReturn(Rule):
@@ -121,10 +130,10 @@ class LockHeldAtReturn(Rule):
                 if lk.site not in flags_local:
                     flags_local[lk.site] = _saved_flags_local(ctx, lk.site)
                 # Taken and never released by a function that is not a lock helper: every
-                # exit holds it (a kcontrol get() whose one unlock at out: went missing).
+                # exit after the lock holds it (a get() whose one unlock at out: went missing).
                 never_released = not wrapper and not facts.lock_releases.get(lk.name) and \
-                    all(any(o.name == lk.name for o in other.state.locks) for other in exits) and \
-                    _locked_here(ctx, lk.site) and not _partner_unlocks(ctx, lk.name)
+                    "'" not in lk.name and _locked_here(ctx, lk.site) and \
+                    not _partner_unlocks(ctx, lk.name)
                 if not flags_local[lk.site] and not never_released:
                     if plain_return and (wrapper or not (lk.name in facts.lock_releases and any(
                             not other.error and other.node != ex.node and
