@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tree_sitter import Node
-
-from ..cfg import call_name, closure, failure_label, last_index
-from ..facts import ExitRecord, Res, base_name, norm
+from ..cfg import closure, failure_label, last_index
+from ..facts import ExitRecord, Res, base_name
 from ..model import Finding, Related
 from .base import FunctionContext, Rule
 
@@ -79,39 +77,14 @@ def _unwinding_evidence(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[i
 def _dead_unwind(ctx: FunctionContext, r: Res) -> tuple[int, str] | None:
     """Unwind code that releases r under a label no path reaches any more: the return that
     should have jumped there (`return ret;` typed for `goto err_mclk;`) skipped it."""
-    facts = ctx.facts
-    cfg = facts.cfg
-    if cfg is None or r.escaped or r.stem or not r.releases:
+    if r.escaped or r.stem or not r.releases:
         return None
-    visited = facts.must_locks.keys()
-    for label, lid in cfg.labels.items():
-        if lid in visited:
-            continue
-        region = closure([lid], lambda n: [s for s in cfg.nodes[n].succ if s not in visited])
-        for n in sorted(region):
-            node = cfg.nodes[n]
-            if node.kind != "stmt" or node.ast is None:
-                continue
-            for call in _calls_in(node.ast):
-                name = call_name(ctx.parsed, call)
-                args_node = call.child_by_field_name("arguments")
-                args = [a for a in args_node.named_children if a.type != "comment"] \
-                    if args_node is not None else []
-                for rel in r.releases:
-                    if rel.fn == name and rel.arg < len(args) and \
-                            norm(ctx.parsed.text_of(args[rel.arg])).lstrip("&") in r.names:
-                        return n, (f"the unwind code at `{label}` releases it here with "
-                                   f"{name}(), but no path jumps there")
+    for label, node, name, args in ctx.dead_label_calls():
+        for rel in r.releases:
+            if rel.fn == name and rel.arg < len(args) and args[rel.arg] in r.names:
+                return node, (f"the unwind code at `{label}` releases it here with "
+                              f"{name}(), but no path jumps there")
     return None
-
-
-def _calls_in(ast: Node) -> Iterator[Node]:
-    stack = [ast]
-    while stack:
-        n = stack.pop()
-        if n.type == "call_expression":
-            yield n
-        stack.extend(n.named_children)
 
 
 def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res, pos: dict[int, int],

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..cfg import last_index
-from ..facts import ExitRecord, FunctionFacts, Summary
+from ..cfg import call_name, closure, last_index
+from ..facts import ExitRecord, FunctionFacts, Summary, norm
 from ..knowledge import Knowledge
 from ..model import Finding, Related, Severity, Span
 from ..syntax import ParsedFile
@@ -20,6 +20,7 @@ class FunctionContext:
     facts: FunctionFacts
     knowledge: Knowledge
     summaries: Mapping[str, Summary] = field(default_factory=dict)  # the file's static helpers
+    _dead_calls: list[tuple[str, int, str, list[str]]] | None = field(default=None, repr=False)
 
     def span_of_node(self, node_id: int) -> Span:
         cfg = self.facts.cfg
@@ -62,6 +63,39 @@ class FunctionContext:
                 steps.append(Related(self.parsed.lines.node_span(node.ast),
                                      f"jumps to `{node.data.get('label')}`"))
         return steps[-limit:]
+
+    def dead_label_calls(self) -> list[tuple[str, int, str, list[str]]]:
+        """Calls in code under a label that no walked path reaches (the jump there was typed
+        as a return): (label, CFG node, callee, argument texts)."""
+        cached = self._dead_calls
+        if cached is not None:
+            return cached
+        out: list[tuple[str, int, str, list[str]]] = []
+        cfg = self.facts.cfg
+        visited = self.facts.must_locks.keys()
+        if cfg is not None and self.facts.walked:
+            for label, lid in cfg.labels.items():
+                if lid in visited:
+                    continue
+                region = closure([lid], lambda n: [s for s in cfg.nodes[n].succ
+                                                   if s not in visited])
+                for n in sorted(region):
+                    node = cfg.nodes[n]
+                    if node.kind not in ("stmt", "cond") or node.ast is None:
+                        continue
+                    stack = [node.ast]
+                    while stack:
+                        a = stack.pop()
+                        stack.extend(a.named_children)
+                        if a.type != "call_expression":
+                            continue
+                        args_node = a.child_by_field_name("arguments")
+                        args = [norm(self.parsed.text_of(x)).lstrip("&")
+                                for x in (args_node.named_children if args_node else [])
+                                if x.type != "comment"]
+                        out.append((label, n, call_name(self.parsed, a), args))
+        self._dead_calls = out
+        return out
 
     def first_goto(self, ex: ExitRecord, since: int | None) -> int | None:
         cfg = self.facts.cfg

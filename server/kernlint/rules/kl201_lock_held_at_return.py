@@ -6,7 +6,9 @@ What: mutex_lock()/spin_lock*()/down*()/snd_pcm_stream_lock*() taken in this fun
 lockdep_assert_held() or __must_hold()) is still held when the function returns an error,
 or returns from a void function, while the function releases the lock on some other path;
 or it returns a success value while another success return of the function has released it
-(`return 0;` in the middle of a function whose `out:` path unlocks).
+(`return 0;` in the middle of a function whose `out:` path unlocks), or while code under a
+label that no path reaches any more unlocks it (`return 0;` typed where `goto found;` was
+meant).
 Functions that return with the lock held on every path are lock wrappers and are left alone
 when they are named or annotated as such (`*_lock*`, `*_begin`, `__acquires`), or when another
 function of the file unlocks the same member without taking it (a save()/restore() pair);
@@ -82,6 +84,16 @@ def _locked_here(ctx: FunctionContext, site: int) -> bool:
                op.op != "release" for node, name, _a in ctx.facts.calls)
 
 
+def _dead_unlock(ctx: FunctionContext, name: str) -> tuple[str, int] | None:
+    """Code under a label no path reaches any more unlocks it (`return 0;` typed where
+    `goto found;` was meant, skipping the unlock after the label): (label, node)."""
+    for label, node, fn, args in ctx.dead_label_calls():
+        op = ctx.knowledge.locks.get(fn)
+        if op is not None and op.op == "release" and args and args[0] == name:
+            return label, node
+    return None
+
+
 def _partner_unlocks(ctx: FunctionContext, name: str) -> bool:
     """Another function of the file unlocks the same member without taking it (the restore()
     of a save()/restore() pair that holds the lock across the two calls)."""
@@ -134,7 +146,8 @@ class LockHeldAtReturn(Rule):
                 never_released = not wrapper and not facts.lock_releases.get(lk.name) and \
                     "'" not in lk.name and _locked_here(ctx, lk.site) and \
                     not _partner_unlocks(ctx, lk.name)
-                if not flags_local[lk.site] and not never_released:
+                dead = _dead_unlock(ctx, lk.name) if plain_return else None
+                if not flags_local[lk.site] and not never_released and dead is None:
                     if plain_return and (wrapper or not (lk.name in facts.lock_releases and any(
                             not other.error and other.node != ex.node and
                             all(o.name != lk.name for o in other.state.locks)
@@ -165,6 +178,10 @@ class LockHeldAtReturn(Rule):
                                            "released here on another path"))
                 else:
                     unlock_fn = _unlock_for(ctx, lk.cls, lk.site)
+                if dead is not None:
+                    related.append(Related(ctx.span_of_node(dead[1]),
+                                           f"the code at `{dead[0]}` unlocks it, but no path "
+                                           f"jumps there"))
                 where = "error path" if ex.error else "return"
                 msg = f"`{lk.name}` ({lk.cls}) is still held on this {where}"
                 if rel_node is None:

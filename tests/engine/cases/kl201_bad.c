@@ -177,3 +177,28 @@ static irqreturn_t fx_irq(int irq, void *data)
 		handled = true;
 	return IRQ_RETVAL(handled);
 }
+
+/* A search under the lock: `return 0;` typed where `goto found;` was meant skips the unlock
+ * after the label, which no path reaches any more. */
+struct fx_slot { int used; };
+struct fx_pool { spinlock_t lock; struct fx_slot slots[4]; };
+
+static int fx_slot_claim(struct fx_pool *pool, struct fx_slot **out)
+{
+	struct fx_slot *s;
+	int i;
+
+	spin_lock_irq(&pool->lock);
+	for (i = 0; i < 4; i++) {
+		s = &pool->slots[i];
+		if (!s->used)
+			return 0;
+	}
+	spin_unlock_irq(&pool->lock);
+	return -ENOMEM;
+found:
+	s->used = 1;
+	spin_unlock_irq(&pool->lock);
+	*out = s;
+	return 0;
+}
