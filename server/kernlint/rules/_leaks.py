@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from ..cfg import closure, failure_label, last_index
 from ..facts import ExitRecord, Res, base_name
+from ..knowledge import Z
 from ..model import Finding, Related
 from .base import FunctionContext, Rule
 
@@ -112,27 +113,46 @@ def _released_on_other_success(ctx: FunctionContext, ex: ExitRecord, r: Res) -> 
     the caller cannot tell them apart and will not release it on one of them only."""
     if r.weak or r.escaped or r.pending is not None or r.stem:
         return False
-    value = _returned_constant(ctx, ex.node)
+    value = _returned_constant(ctx, ex)
     if value is None:
         return False
     # (The other exit holding nothing from the same API: a loop that put one adapter and
     # kept the next one released no less than this exit.)
     return any(not o.error and o.node != ex.node and r.rid in o.state.released and
                all(x.rid != r.rid and x.fn != r.fn for x in o.state.res) and
-               _returned_constant(ctx, o.node) == value for o in ctx.facts.exits)
+               _returned_constant(ctx, o) == value and
+               (value != "0" or _returns_literal(ctx, o) or not _jumped(ctx, o))
+               for o in ctx.facts.exits)
 
 
-def _returned_constant(ctx: FunctionContext, node: int) -> str | None:
+def _returns_literal(ctx: FunctionContext, ex: ExitRecord) -> bool:
     cfg = ctx.facts.cfg
-    ast = cfg.nodes[node].ast if cfg is not None else None
+    ast = cfg.nodes[ex.node].ast if cfg is not None else None
+    return ast is not None and ast.type == "return_statement" and any(
+        c.type == "number_literal" for c in ast.named_children)
+
+
+def _jumped(ctx: FunctionContext, ex: ExitRecord) -> bool:
+    """The path to ex went through a goto: `return ret;` in unwind code reached with ret
+    still 0 is a failure that forgot its error code, not a second success."""
+    cfg = ctx.facts.cfg
+    return cfg is not None and any(cfg.nodes[n].kind == "goto"
+                                   for n in ctx.facts.path_to(ex.node, ex.state))
+
+
+def _returned_constant(ctx: FunctionContext, ex: ExitRecord) -> str | None:
+    cfg = ctx.facts.cfg
+    ast = cfg.nodes[ex.node].ast if cfg is not None else None
     if ast is None or ast.type != "return_statement":
         return None
     vals = [c for c in ast.named_children if c.type != "comment"]
     if len(vals) != 1 or vals[0].type not in ("number_literal", "identifier", "true", "false"):
         return None
     text = ctx.parsed.text_of(vals[0])
-    # A constant: a literal or an upper-case name, not a variable that may hold anything.
-    return text if vals[0].type != "identifier" or text.isupper() else None
+    # A constant: a literal or an upper-case name, or a variable known to be 0 on this path.
+    if vals[0].type != "identifier" or text.isupper():
+        return text
+    return "0" if ex.state.fact(text) == frozenset({Z}) else None
 
 
 def _before_loop_handoff(ctx: FunctionContext, ex: ExitRecord, r: Res, esc: set[int]) -> bool:
@@ -172,7 +192,10 @@ def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[
     if not ex.error:
         # A success return that still holds what another success return of the function has
         # released (`return IRQ_HANDLED;` in the middle of a handler whose `out:` path puts).
-        return _released_on_other_success(ctx, ex, r), None
+        if _released_on_other_success(ctx, ex, r):
+            return True, None
+        dead = _dead_unwind(ctx, r) if not (r.weak or r.pending is not None) else None
+        return dead is not None, dead
     # Guessed, struct-held or handed-off resources need the function's own exemplar: a
     # release on an error path, done while the resource was in that same weak state.
     if r.escaped:  # handed off (a guess): the function must release it after that too

@@ -46,3 +46,17 @@ static irqreturn_t cb_irq(int irq, void *data)
 	pm_runtime_put(d->dev);
 	return IRQ_HANDLED;
 }
+
+/* Re-initialisation returns early with ret still 0, skipping the put that the first
+ * initialisation's own `return ret;` (also 0) runs. */
+static int cb_io_sync(struct cb_dev *d, bool again)
+{
+	int ret = 0;
+
+	pm_runtime_get_noresume(d->dev);
+	if (again)
+		return ret;
+	d->fmt = 0;
+	pm_runtime_put_autosuspend(d->dev);
+	return ret;
+}

