@@ -43,8 +43,16 @@ def _unwinding_evidence(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[i
     gotos = [i for i, k in enumerate(kinds) if k == "goto"]
     conds = [i for i, k in enumerate(kinds) if k == "cond"]
     departure = gotos[-1] if gotos else (conds[-1] if conds else -1)
-    # fx_free_fmt(fx) on the way out may well release fx->fmt: stay silent.
     bases = {base_name(n) for n in r.names}
+    # kfree(data) on the way out while data->rbuffer is still held: a plain memory free takes
+    # the block, never what its members point to.
+    if not r.stem and any("->" in n or "." in n for n in r.names):
+        for node, name, args in facts.calls:
+            if node in pos and pos[node] > departure and args and args[0] in bases and \
+                    _frees_memory_only(ctx, name):
+                return node, (f"`{args[0]}` is freed here with {name}() while "
+                              f"`{r.name}` still holds its {r.what or 'resource'}")
+    # fx_free_fmt(fx) on the way out may well release fx->fmt: stay silent.
     for node, name, args in facts.calls:
         if node in pos and pos[node] > departure and ctx.knowledge.looks_like_unwind(name) and \
                 any(a in bases for a in args):
@@ -86,6 +94,12 @@ def _dead_unwind(ctx: FunctionContext, r: Res) -> tuple[int, str] | None:
                 return node, (f"the unwind code at `{label}` releases it here with "
                               f"{name}(), but no path jumps there")
     return None
+
+
+def _frees_memory_only(ctx: FunctionContext, name: str) -> bool:
+    """kfree()/kvfree()/vfree(): every acquisition it releases is plain memory."""
+    rels = ctx.knowledge.releases_of(name)
+    return bool(rels) and all(acq is not None and acq.kind == "memory" for _rel, acq in rels)
 
 
 def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res, pos: dict[int, int],

@@ -13,7 +13,8 @@ turns the core clock off again but leaves the bus clock on), or when the path en
 unwind ladder above the label the acquisition's own failure jumps to and fell through to it
 without releasing it (the rung between the two labels lost its release), or when unwind
 code under a label that no path reaches any more releases it (`return ret;` typed where
-`goto err;` was meant). A success return
+`goto err;` was meant), or when the way out frees its container with a plain memory free
+(`kfree(data)` while `data->rbuffer` still holds a buffer). A success return
 is reported only when another success return of the function gives back the same constant
 (`return IRQ_HANDLED;`, `return 0;`, or a `ret` known to be 0 that was not reached through a
 goto) after releasing the object: the caller cannot tell the two apart; or when code under a

@@ -101,3 +101,33 @@ err_bus:
 	clk_disable_unprepare(afe->bus_clk);
 	return ret;
 }
+
+/* The error label frees the private data block but not the buffer hanging off it: kfree()
+ * takes the block only. */
+struct fx_priv_data { void *rbuffer; int size; };
+
+int fx_alloc_private(struct fx_afe *afe, struct fx_priv_data **out);
+int fx_open_seq(struct fx_afe *afe, struct fx_priv_data *data);
+
+static int fx_text_open(struct fx_afe *afe)
+{
+	struct fx_priv_data *data;
+	int err;
+
+	err = fx_alloc_private(afe, &data);
+	if (err < 0)
+		return err;
+	data->rbuffer = kzalloc(64, GFP_KERNEL);
+	if (!data->rbuffer) {
+		err = -ENOMEM;
+		goto error;
+	}
+	err = fx_open_seq(afe, data);
+	if (err < 0)
+		goto error;
+	return 0;
+
+error:
+	kfree(data);
+	return err;
+}
