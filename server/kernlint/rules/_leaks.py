@@ -69,9 +69,10 @@ def _unwinding_evidence(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[i
         own = failure_label(ctx.parsed, site_ast, r.names) if site_ast is not None else None
         own_node = cfg.labels.get(own) if own else None
         # An owner acquired before r going down on the way out (snd_card_free(card) for a
-        # chip->buf) may take r with it through its destructor: no evidence then.
+        # chip->buf) may take r, kept in a struct, with it through its destructor: no
+        # evidence then. (A plain local is nobody's member.)
         before = set(path[:at])
-        owner_freed = any(
+        owner_freed = any("->" in n or "." in n for n in r.names) and any(
             (s := facts.released_res.get(rid)) is not None and not s.weak and s.site in before
             and any(node in pos and pos[node] > gotos[-1] for node, _ in facts.releases.get(rid, ()))
             for rid in ex.state.released)

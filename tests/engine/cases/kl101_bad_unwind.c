@@ -131,3 +131,31 @@ error:
 	kfree(data);
 	return err;
 }
+
+/* The rung under unregister_dmic lost its call: the later failures fall through to the
+ * regions' release, which owns nothing of the codec device. */
+static int fx_acp_probe(struct pci_dev *pci, struct fx_afe *afe)
+{
+	struct platform_device *dmic;
+	int ret;
+
+	ret = pci_request_regions(pci, "fx-acp");
+	if (ret < 0)
+		return ret;
+	dmic = platform_device_register_data(&pci->dev, "dmic-codec", -1, NULL, 0);
+	if (IS_ERR(dmic)) {
+		ret = PTR_ERR(dmic);
+		goto release_regions;
+	}
+	afe->regs = fx_map(pci);
+	if (!afe->regs) {
+		ret = -ENOMEM;
+		goto unregister_dmic;
+	}
+	return 0;
+
+unregister_dmic:
+release_regions:
+	pci_release_regions(pci);
+	return ret;
+}
