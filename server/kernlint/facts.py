@@ -877,6 +877,11 @@ class Walker:
             # priv->clk = clk_get(..) in a probe, priv being its own object: nobody else
             # releases it if the probe fails (until priv is handed off, e.g. set as drvdata)
             weak = False
+        if weak and acq.take != "arg" and re.fullmatch(r"[A-Za-z_]\w*", target) and \
+                any(a.name == "__init" for a in self.fn.annotations):
+            # A file-scope object set up by a module's __init function: when init fails the
+            # module's exit never runs, so nobody else will release it.
+            weak = False
         if acq.take == "out" and base_name(target) in self.params:
             weak = True  # written into the caller's object: the caller owns it
         names = {target} | self._same_object(target)
@@ -1680,6 +1685,17 @@ class Walker:
             expr = None
         if expr is not None:
             st = self._effects(st, node.id, expr, self._bindings(expr, None))
+        # An error return on a path where the hand-off's own result is known not to be 0
+        # (`ret = platform_device_add(pdev); if (ret) goto fail;`): the function itself took
+        # the call as failed, so nothing was handed off. Otherwise assume it was.
+        # Only for the knowledge's own transfers (taken on success only); a guessed hand-off
+        # (virtsnd_ctl_msg_send(msg)) may consume the object even when it fails.
+        if any(r.pending is not None for r in st.res) and self._is_error_return(expr, st):
+            table = {n for n, name, _a in self.facts.calls if name in self.k.transfers}
+            for var in sorted({r.pending for r in st.res
+                               if r.pending is not None and Z not in st.fact(r.pending)
+                               and r.pending_site in table}):
+                st = self._settle(st, var, False)
         st = self._settle(st, None, True)
         returned: set[str] = set()
         if expr is not None:

@@ -111,6 +111,9 @@ def _balanced_end(text: str, open_idx: int) -> int:
     return -1
 
 
+_RECORDED_BARE = frozenset({"__init"})
+
+
 def prepare(source: str) -> Prepared:
     """Blank kernel annotations to spaces of equal length; record the meaningful ones.
 
@@ -136,6 +139,8 @@ def prepare(source: str) -> Prepared:
             blank(m.start(), end)
         elif word in _BARE_SET:
             blank(m.start(1), m.end(1))
+            if word in _RECORDED_BARE:  # a module's init code: nothing runs after it fails
+                annotations.append(Annotation(word, "", m.start(1), m.end(1)))
     for m in _TYPE_ARG_RE.finditer(masked):
         # A cast `(struct foo *)p` is followed by an operand; a macro argument is not.
         after = masked[m.end() : m.end() + 40].lstrip()

@@ -5,7 +5,10 @@ What: after an acquisition succeeded (kmalloc() returned non-NULL, snd_card_new(
 0, request_irq() succeeded, ...), the function returns an error (`return -EINVAL;`,
 `return err;` with err known negative, `return ERR_PTR(..)`) while still holding it, and did
 not hand it to anyone (stored in a struct reachable from a parameter, registered with the
-card, returned). Driver-private or unknown APIs are reported only when the function itself
+card, returned; a hand-off the knowledge says takes effect only on success does not count on
+an error return that followed its failure). A file-scope object set up by a module's __init
+function is held like a local: nothing runs after a failed init. Driver-private or unknown
+APIs are reported only when the function itself
 releases the same object on another path (the function's own exemplar). State kept in a
 struct field (an enabled clock in priv->mclk) is reported with such an exemplar too, or when
 the error path itself undoes a later acquisition by the same API and skips this one (it

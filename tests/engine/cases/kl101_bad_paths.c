@@ -153,3 +153,28 @@ err:
 	kfree(ipc->msg);
 	return -ENOMEM;
 }
+
+/* Module init: the platform device lives in a file-scope variable, and when adding it fails
+ * the init returns without putting it. The module's exit never runs after a failed init. */
+static struct platform_device *fx_snd_device;
+
+static int __init fx_board_init(void)
+{
+	int ret;
+
+	fx_snd_device = platform_device_alloc("soc-audio", -1);
+	if (!fx_snd_device)
+		return -ENOMEM;
+	ret = platform_device_add(fx_snd_device);
+	if (ret)
+		goto err_put;
+	ret = fx_board_probe_gpios();
+	if (ret)
+		goto err_del;
+	return 0;
+
+err_del:
+	platform_device_del(fx_snd_device);
+err_put:
+	return ret;
+}
