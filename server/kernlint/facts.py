@@ -644,6 +644,13 @@ class Walker:
             for g in summ.global_releases:
                 if g not in self.locals:
                     st = self._release_by_name(st, node, name, g)
+            if len(arg_texts) == 1 and re.fullmatch(r"[A-Za-z_]\w*", arg_texts[0]) and \
+                    "free" in name.lower().split("_"):
+                # this file's foo_free(codec): what we stored into codec goes with it
+                a = arg_texts[0]
+                st = self._release(st, node, name, [
+                    r for r in st.res if r.escaped and
+                    any("->" in n and base_name(n) == a for n in r.names)])
             # A helper that releases this kind of state (regulator_bulk_disable(..) inside
             # foo_halt(component)) is taken to release it: stay silent rather than guess.
             if summ.released_fns:

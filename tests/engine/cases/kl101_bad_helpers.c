@@ -245,3 +245,36 @@ static int cl_link_load(struct cl_link *l, const void *src, int n)
 	}
 	return 0;
 }
+
+/* The spec is kept in the codec, and this file's sa_free(codec) frees what hangs off it;
+ * the last parse failure returns without it. */
+struct sa_codec { void *spec; void *bus; };
+struct sa_spec { int cfg; };
+
+static void sa_free(struct sa_codec *codec)
+{
+	sa_shutup(codec);
+	snd_hda_gen_free(codec);
+}
+
+static int sa_patch(struct sa_codec *codec)
+{
+	struct sa_spec *spec;
+	int err;
+
+	spec = kzalloc(sizeof(*spec), GFP_KERNEL);
+	if (!spec)
+		return -ENOMEM;
+	codec->spec = spec;
+	err = sa_parse_pins(codec);
+	if (err < 0)
+		goto error;
+	err = sa_parse_config(codec);
+	if (err < 0)
+		return err;
+	return 0;
+
+error:
+	sa_free(codec);
+	return err;
+}
