@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..cfg import closure, failure_label, last_index
@@ -123,6 +124,15 @@ def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res, pos: dict[int
     return None
 
 
+def _cannot_hand_back(ctx: FunctionContext) -> bool:
+    """An interrupt handler or a control's get()/put(): nobody it returns to will drop a
+    runtime-PM count, a clock enable or a reference it leaves behind."""
+    fn = ctx.facts.function
+    head = ctx.parsed.text_of(fn.node)[: max(0, fn.body.start_byte - fn.node.start_byte)]
+    return bool(re.match(r"\s*(?:static\s+)?(?:inline\s+)?irqreturn_t\b", head) or
+                re.search(r"\bstruct\s+snd_ctl_elem_value\s*\*", head))
+
+
 def _released_on_other_success(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
     """Same outcome, same value: both exits return the same constant (IRQ_HANDLED, 0), so
     the caller cannot tell them apart and will not release it on one of them only."""
@@ -208,6 +218,9 @@ def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[
         # A success return that still holds what another success return of the function has
         # released (`return IRQ_HANDLED;` in the middle of a handler whose `out:` path puts).
         if _released_on_other_success(ctx, ex, r):
+            return True, None
+        if r.take_arg and not (r.weak or r.pending is not None or r.stem) and \
+                _cannot_hand_back(ctx):
             return True, None
         dead = _dead_unwind(ctx, r) if not (r.weak or r.pending is not None) else None
         return dead is not None, dead

@@ -21,7 +21,8 @@ code under a label that no path reaches any more releases it (`return ret;` type
 is reported only when another success return of the function gives back the same constant
 (`return IRQ_HANDLED;`, `return 0;`, or a `ret` known to be 0 that was not reached through a
 goto) after releasing the object: the caller cannot tell the two apart; or when code under a
-label no path reaches any more releases it.
+label no path reaches any more releases it; or, for state kept on an object (a clock enable),
+in an interrupt handler or a control's get()/put(), whose callers never undo it.
 
 Why: the error path is the least tested code in a driver; a probe that fails after
 snd_card_new() and forgets snd_card_free() leaks the card and its device node every time

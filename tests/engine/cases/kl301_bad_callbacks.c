@@ -60,3 +60,17 @@ static int cb_io_sync(struct cb_dev *d, bool again)
 	pm_runtime_put_autosuspend(d->dev);
 	return ret;
 }
+
+/* A control's get(): the usage count it takes is never dropped, so the device never
+ * suspends again once the control has been read. */
+static int cb_rate_get(struct snd_kcontrol *kcontrol, struct snd_ctl_elem_value *ucontrol)
+{
+	struct cb_dev *d = snd_kcontrol_chip(kcontrol);
+	int ret;
+
+	ret = pm_runtime_resume_and_get(d->dev);
+	if (ret < 0)
+		return ret;
+	ucontrol->value.integer.value[0] = d->fmt;
+	return 0;
+}

@@ -3,6 +3,7 @@
 struct cg_dev {
 	struct device *dev;
 	int state;
+	struct clk *bclk;
 };
 
 /* get() hands the usage count to its caller on success; the failure branch drops it. */
@@ -69,4 +70,24 @@ static int cg_probe(struct cg_dev *d)
 err_disable:
 	pm_runtime_disable(d->dev);
 	return ret;
+}
+
+/* A DAPM event turns the bit clock on at power-up and off at power-down: the clock stays
+ * on between the two events on purpose. */
+static int cg_dai_event(struct snd_soc_dapm_widget *w, struct snd_kcontrol *kcontrol, int event)
+{
+	struct cg_dev *d = cg_from_widget(w);
+	int ret;
+
+	switch (event) {
+	case SND_SOC_DAPM_PRE_PMU:
+		ret = clk_prepare_enable(d->bclk);
+		if (ret)
+			return ret;
+		return 0;
+	case SND_SOC_DAPM_POST_PMD:
+		clk_disable_unprepare(d->bclk);
+		return 0;
+	}
+	return 0;
 }
