@@ -257,6 +257,8 @@ class Walker:
         self.locals: set[str] = set()
         self.params = set(fn.params)
         self.managed_vars: set[str] = set()
+        self.value_structs: set[str] = set()  # locals that are structs, not pointers to one
+        self._addr_stored: set[str] = set()
         self.release_verb_args: set[str] = set()
         self.release_stems: set[str] = set()
         self.unlockish = False  # calls an unwind-looking step (unlock, power down: KL102)
@@ -269,6 +271,7 @@ class Walker:
         self._assigns: list[tuple[str, tree_sitter.Node]] = []
         self._field_assigns: list[tuple[str, tree_sitter.Node]] = []  # priv->dev = &pdev->dev
         self._prescan()
+        self.value_structs -= self._addr_stored
         self._compute_owned()
         # Branch facts are kept only where they can correlate two decisions: error codes,
         # values tested twice or more, loop counters; facts tied to a resource or lock are
@@ -297,10 +300,16 @@ class Walker:
             if t == "declaration":
                 is_static = any(c.type == "storage_class_specifier" and src.text_of(c) == "static"
                                 for c in n.children)
+                ty = n.child_by_field_name("type")
                 for d in n.children_by_field_name("declarator"):
                     name = self._declared_name(d)
                     if name and not is_static:
                         self.locals.add(name)
+                        core = d.child_by_field_name("declarator") \
+                            if d.type == "init_declarator" else d
+                        if ty is not None and ty.type in ("struct_specifier", "union_specifier") \
+                                and core is not None and core.type == "identifier":
+                            self.value_structs.add(name)  # struct foo x; (not a pointer)
                     if name and src.annotations_in(n.start_byte, n.end_byte, "__free"):
                         self.managed_vars.add(name)
             elif t in ("if_statement", "while_statement", "for_statement", "do_statement",
@@ -319,6 +328,11 @@ class Walker:
             elif t == "assignment_expression":
                 lhs = n.child_by_field_name("left")
                 rhs = n.child_by_field_name("right")
+                if rhs is not None:
+                    m_addr = re.fullmatch(r"&\s*([A-Za-z_]\w*)", src.text_of(rhs).strip())
+                    if m_addr:
+                        # pinfo.kernel = &pcb: pcb's members go wherever pinfo goes
+                        self._addr_stored.add(m_addr.group(1))
                 if lhs is not None and rhs is not None and lhs.type == "identifier":
                     self._assigns.append((src.text_of(lhs), rhs))
                 elif lhs is not None and rhs is not None and lhs.type == "field_expression":
@@ -837,6 +851,10 @@ class Walker:
     def _is_plain_local(self, var: str) -> bool:
         return re.fullmatch(r"[A-Za-z_]\w*", var) is not None and var in self.locals
 
+    def _in_value_struct(self, var: str) -> bool:
+        """knew.tlv.p: a member of a struct that lives on this function's stack."""
+        return "." in var and "->" not in var and var.split(".", 1)[0] in self.value_structs
+
     def _is_trackable_var(self, var: str) -> bool:
         # Fields, and array slots with a constant index (clocks[MT_CLK_BUS], supply[0]);
         # a variable index names a different object on every iteration.
@@ -877,7 +895,8 @@ class Walker:
         # Held through a struct field (or a guess): needs the function's own exemplar.
         # Registrations on a field (request_irq(chip->irq, ..)) are strong; an enable state
         # kept in a field (clk_prepare_enable(chip->clk)) is often meant to persist.
-        weak = not (self._is_plain_local(target) or target in self.params) and \
+        weak = not (self._is_plain_local(target) or target in self.params or
+                    self._in_value_struct(target)) and \
             (acq.take != "arg" or (acq.persistent and not _SETUP_FN_RE.search(self.fn.name)))
         if weak and acq.take != "arg" and "probe" in self.fn.name.lower() and \
                 self._is_plain_local(base_name(target)) and "->" in target:
@@ -1078,8 +1097,8 @@ class Walker:
             # to spcm, then stream_priv->time_info = time_info): it goes along.
             owner_gone = any(r.escaped and base_name(lhs) in r.names for r in st.res)
             if holders:
-                if self._is_plain_local(lhs) or (base_name(lhs) in self.owned and "[" not in lhs
-                                                 and not owner_gone):
+                if self._is_plain_local(lhs) or self._in_value_struct(lhs) or \
+                        (base_name(lhs) in self.owned and "[" not in lhs and not owner_gone):
                     st = replace(st, res=frozenset(
                         replace(r, names=r.names | {lhs}) if rhs in r.names else r for r in st.res))
                 else:
