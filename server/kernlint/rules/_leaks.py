@@ -146,7 +146,8 @@ def _released_on_other_success(ctx: FunctionContext, ex: ExitRecord, r: Res) -> 
     return any(not o.error and o.node != ex.node and r.rid in o.state.released and
                all(x.rid != r.rid and x.fn != r.fn for x in o.state.res) and
                _returned_constant(ctx, o) == value and
-               (value != "0" or _returns_literal(ctx, o) or not _jumped(ctx, o))
+               (value != "0" or _returns_literal(ctx, o) or not _jumped(ctx, o)) and
+               (not value.startswith("$") or not (_jumped(ctx, o) or _jumped(ctx, ex)))
                for o in ctx.facts.exits)
 
 
@@ -174,10 +175,16 @@ def _returned_constant(ctx: FunctionContext, ex: ExitRecord) -> str | None:
     if len(vals) != 1 or vals[0].type not in ("number_literal", "identifier", "true", "false"):
         return None
     text = ctx.parsed.text_of(vals[0])
-    # A constant: a literal or an upper-case name, or a variable known to be 0 on this path.
+    # A constant: a literal or an upper-case name, or a variable known to be 0 on this path;
+    # any other variable stands for itself ("$ret" and what is known of it), compared only
+    # between exits not reached through a goto.
     if vals[0].type != "identifier" or text.isupper():
         return text
-    return "0" if ex.state.fact(text) == frozenset({Z}) else None
+    known = ex.state.fact(text)
+    if known == frozenset({Z}):
+        return "0"
+    # (what is known of it must match too: `if (ret > 0) return ret;` is another outcome)
+    return "$" + text + ":" + ",".join(sorted(known))
 
 
 def _before_loop_handoff(ctx: FunctionContext, ex: ExitRecord, r: Res, esc: set[int]) -> bool:

@@ -20,7 +20,8 @@ code under a label that no path reaches any more releases it (`return ret;` type
 (`kfree(data)` while `data->rbuffer` still holds a buffer). A success return
 is reported only when another success return of the function gives back the same constant
 (`return IRQ_HANDLED;`, `return 0;`, or a `ret` known to be 0 that was not reached through a
-goto) after releasing the object: the caller cannot tell the two apart; or when code under a
+goto, or the same variable with the same known range on two exits neither of which was
+reached through a goto) after releasing the object: the caller cannot tell the two apart; or when code under a
 label no path reaches any more releases it; or, for state kept on an object (a clock enable),
 in an interrupt handler or a control's get()/put(), whose callers never undo it.
 
