@@ -207,6 +207,7 @@ _CMP_OPS = {"==", "!=", "<", "<=", ">", ">="}
 # suspend / power_off / disable later anyway, so an early return is no leak.)
 _SETUP_FN_RE = re.compile(r"probe|_init\b|init_|startup|_open|bind|setup|attach|create|_load",
                           re.IGNORECASE)
+_DRVDATA_RE = re.compile(r"set_(?:drvdata|clientdata|intfdata|platdata)$")
 _ERRISH = re.compile(r"^(?:err|ret|rc|error|retval|result|res|status|rv|r|e|rval|ret_val|"
                      r"ret_code|rcode|errno|error_code|err_code)\w*$")
 _EFFECT_TYPES = frozenset({"call_expression", "assignment_expression", "init_declarator",
@@ -644,7 +645,10 @@ class Walker:
                     target = arg_texts[i]
                     drop |= {target, base_name(target) if "->" in target or "." in target
                              else target}
-            return self._drop_names(state, drop, hard=True) if drop else state
+            # A probe's private object set as drvdata: if the probe fails no remove() runs,
+            # so the state held in its fields (enabled supplies, clocks) is still the probe's.
+            members = not (_DRVDATA_RE.search(name) and "probe" in self.fn.name.lower())
+            return self._drop_names(state, drop, hard=True, members=members) if drop else state
         # ---- file-local summaries ----
         summ = self.summaries.get(name)
         if summ is not None and summ is not self._own_summary:
@@ -973,7 +977,8 @@ class Walker:
                                 escaped=True))
         return replace(state, res=frozenset(out))
 
-    def _drop_names(self, state: State, names: set[str], hard: bool = False) -> State:
+    def _drop_names(self, state: State, names: set[str], hard: bool = False,
+                    members: bool = True) -> State:
         """Hand off resources going by these names.
 
         hard: a documented transfer (snd_ctl_add, list_add, a drvdata setter, return): the
@@ -996,7 +1001,7 @@ class Walker:
                 parents.add(parent)
                 todo.append(parent)
         # ... and so may whatever is stored in the fields of an object that is handed off.
-        bases = {n for n in direct if re.fullmatch(r"[A-Za-z_]\w*", n)}
+        bases = {n for n in direct if re.fullmatch(r"[A-Za-z_]\w*", n)} if members else set()
         out = set()
         changed = False
         for r in state.res:

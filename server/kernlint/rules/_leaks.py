@@ -125,12 +125,14 @@ def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res, pos: dict[int
 
 
 def _cannot_hand_back(ctx: FunctionContext) -> bool:
-    """An interrupt handler or a control's get()/put(): nobody it returns to will drop a
+    """An interrupt handler or a control's get(): nobody it returns to will drop a
     runtime-PM count, a clock enable or a reference it leaves behind."""
     fn = ctx.facts.function
     head = ctx.parsed.text_of(fn.node)[: max(0, fn.body.start_byte - fn.node.start_byte)]
+    # (A put() may switch something on for as long as the control says so: not put().)
     return bool(re.match(r"\s*(?:static\s+)?(?:inline\s+)?irqreturn_t\b", head) or
-                re.search(r"\bstruct\s+snd_ctl_elem_value\s*\*", head))
+                (re.search(r"\bstruct\s+snd_ctl_elem_value\s*\*", head) and
+                 fn.name.endswith("_get")))
 
 
 def _released_on_other_success(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:

@@ -23,7 +23,7 @@ is reported only when another success return of the function gives back the same
 goto, or the same variable with the same known range on two exits neither of which was
 reached through a goto) after releasing the object: the caller cannot tell the two apart; or when code under a
 label no path reaches any more releases it; or, for state kept on an object (a clock enable),
-in an interrupt handler or a control's get()/put(), whose callers never undo it.
+in an interrupt handler or a control's get(), whose callers never undo it.
 
 Why: the error path is the least tested code in a driver; a probe that fails after
 snd_card_new() and forgets snd_card_free() leaks the card and its device node every time

@@ -5,7 +5,7 @@ pm_runtime_get_sync() — which raises the count even when it fails — usb_get_
 the reference held by a for_each_child_of_node()-style loop variable, is still held when
 the function returns an error, or when a loop is left early with break/return/goto; on a
 success return, when another success return with the same constant value has dropped it, or
-in an interrupt handler or a control's get()/put(), whose callers never drop what it leaves
+in an interrupt handler or a control's get(), whose callers never drop what it leaves
 raised (a runtime-PM count, a clock enable). A
 destructor of the driver that drops the same kind of reference (a devm action calling
 pm_runtime_put_sync()) excuses the references taken in setup code (probe, init, open),

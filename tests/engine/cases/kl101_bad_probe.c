@@ -158,3 +158,32 @@ static int fx_wait_ready(struct fx_chip *chip)
 	remove_wait_queue(&chip->sleep, &wait);
 	return 0;
 }
+
+/* The private struct is set as client data before the last step; when that step fails no
+ * remove() will run, so the supplies it enabled are still the probe's to turn off. */
+struct dd_priv { struct regulator_bulk_data supplies[2]; void *regmap; };
+
+static int dd_i2c_probe(struct i2c_client *i2c)
+{
+	struct dd_priv *priv;
+	int ret;
+
+	priv = devm_kzalloc(&i2c->dev, sizeof(*priv), GFP_KERNEL);
+	if (!priv)
+		return -ENOMEM;
+	ret = regulator_bulk_enable(2, priv->supplies);
+	if (ret)
+		return ret;
+	ret = dd_reset(priv);
+	if (ret)
+		goto disable;
+	i2c_set_clientdata(i2c, priv);
+	ret = devm_snd_soc_register_component(&i2c->dev, &dd_component, NULL, 0);
+	if (ret)
+		return ret;
+	return 0;
+
+disable:
+	regulator_bulk_disable(2, priv->supplies);
+	return ret;
+}

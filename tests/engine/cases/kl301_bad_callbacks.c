@@ -74,3 +74,22 @@ static int cb_rate_get(struct snd_kcontrol *kcontrol, struct snd_ctl_elem_value 
 	ucontrol->value.integer.value[0] = d->fmt;
 	return 0;
 }
+
+/* Codec power taken for the register writes; the failing write returns without the
+ * power-down that the exit label runs. */
+static int cb_switch_set(struct cb_codec *codec, int on)
+{
+	int err;
+
+	snd_hda_power_up(codec);
+	err = cb_codec_write(codec, on);
+	if (err < 0)
+		return err;
+	err = cb_codec_sync(codec);
+	if (err < 0)
+		goto exit;
+	err = 1;
+exit:
+	snd_hda_power_down(codec);
+	return err;
+}

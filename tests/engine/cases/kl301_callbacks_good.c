@@ -91,3 +91,16 @@ static int cg_dai_event(struct snd_soc_dapm_widget *w, struct snd_kcontrol *kcon
 	}
 	return 0;
 }
+
+/* A control's put() that powers the codec up while a loopback is switched on and down when
+ * it is switched off: the reference is held across calls on purpose. */
+static int cg_loopback_put(struct snd_kcontrol *kcontrol, struct snd_ctl_elem_value *ucontrol)
+{
+	struct cg_codec *codec = snd_kcontrol_chip(kcontrol);
+
+	if (ucontrol->value.integer.value[0])
+		snd_hda_power_up(codec);
+	else
+		snd_hda_power_down(codec);
+	return 1;
+}
