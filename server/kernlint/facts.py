@@ -711,7 +711,7 @@ class Walker:
                 st = self._release_by_name(st, node, name, a, stem_of=stem(name, self.verbs))
                 if self.p.text_of(a_node).lstrip().startswith("&") and "->" in a and \
                         not any(lhs == a for lhs, _rhs in self._field_assigns) and \
-                        not (name in self.summaries and
+                        not (name in kept_params(self.p) and
                              {"free", "delete", "clear", "cleanup"} & set(name.lower().split("_"))):
                     # the object embeds what is freed (snd_rawmidi_free(&ump->core),
                     # put_device(&x->dev)): it goes with it; but this file's own

@@ -278,3 +278,37 @@ error:
 	sa_free(codec);
 	return err;
 }
+
+/* This file's free_fmt(&gain->fmt) frees the format lists inside the gain, not the gain:
+ * the error label lost the kfree(gain) and clears the widget's pointer to it. */
+struct fg_fmt { void *in; void *out; };
+struct fg_gain { struct fg_fmt fmt; int init; };
+struct fg_widget { void *private; };
+
+static void fg_free_fmt(struct fg_fmt *fmt)
+{
+	fg_put_list(fmt->in);
+	fg_put_list(fmt->out);
+}
+
+static int fg_setup_pga(struct fg_widget *w)
+{
+	struct fg_gain *gain;
+	int ret;
+
+	gain = kzalloc(sizeof(*gain), GFP_KERNEL);
+	if (!gain)
+		return -ENOMEM;
+	w->private = gain;
+	ret = fg_get_fmt(w, &gain->fmt);
+	if (ret)
+		goto err;
+	ret = fg_setup_msg(w);
+	if (ret)
+		goto err;
+	return 0;
+err:
+	fg_free_fmt(&gain->fmt);
+	w->private = NULL;
+	return ret;
+}
