@@ -223,3 +223,22 @@ static ssize_t dw_write(struct fw_chip *chip, const char *buf, size_t count)
 	kfree(string);
 	return ret;
 }
+
+/* The parsed array comes back through the out-parameter; the size check returns without
+ * the kfree that the exit label runs. */
+static ssize_t pa_points_write(struct fw_chip *chip, const char __user *from, size_t count)
+{
+	int *array;
+	int ret;
+
+	ret = parse_int_array_user(from, count, &array);
+	if (ret < 0)
+		return ret;
+	if (array[0] > 8)
+		return -EINVAL;
+	ret = pa_apply(chip, &array[1], array[0]);
+	if (!ret)
+		ret = count;
+	kfree(array);
+	return ret;
+}
