@@ -1303,8 +1303,10 @@ class Walker:
                 return None
             return e
 
-    def _cond_fact(self, expr: tree_sitter.Node, temp: str) -> tuple[str, frozenset[str]] | None:
-        """(variable, values that make the condition true), or None when unknown."""
+    def _cond_fact(self, expr: tree_sitter.Node,
+                   temp: str) -> tuple[str, frozenset[str], frozenset[str]] | None:
+        """(variable, values it may have when the condition is true, values it may have when
+        it is false), or None when unknown. `ret == -EBUSY` being false says nothing."""
         e = _strip(expr)
         if e.type == "unary_expression":
             uop = e.child_by_field_name("operator")
@@ -1313,7 +1315,7 @@ class Walker:
                 inner = self._cond_fact(arg, temp)
                 if inner is None:
                     return None
-                return inner[0], ALL - inner[1]
+                return inner[0], inner[2], inner[1]
             return None
         if e.type == "binary_expression":
             op_n = e.child_by_field_name("operator")
@@ -1330,14 +1332,15 @@ class Walker:
                 return None
             if rv == frozenset({Z}):
                 table = {"==": {Z}, "!=": {N, P}, "<": {N}, "<=": {N, Z}, ">": {P}, ">=": {Z, P}}
-                return lv_var, frozenset(table[op])
+                t = frozenset(table[op])
+                return lv_var, t, ALL - t
             if rv == frozenset({N}) and op == "==":
-                return lv_var, frozenset({N})
+                return lv_var, frozenset({N}), ALL
             rs = _strip(right)
             if op == "==" and rs.type == "identifier" and \
                     re.fullmatch(r"[A-Z][A-Z0-9_]*[A-Z0-9]", self.p.text_of(rs)) and \
                     self.p.text_of(rs) != "NULL":
-                return lv_var, frozenset({N, P})  # a named (error) constant is not zero
+                return lv_var, frozenset({N, P}), ALL  # a named (error) constant is not zero
             if rv == frozenset({N}) and op == "!=":
                 return None
             return None
@@ -1350,14 +1353,14 @@ class Walker:
                 return self._cond_fact(args[0], temp)
             if name == "IS_ERR" and args:
                 v = self._var_of(args[0], temp)
-                return (v, frozenset({N})) if v else None
+                return (v, frozenset({N}), frozenset({Z, P})) if v else None
             if name == "IS_ERR_OR_NULL" and args:
                 v = self._var_of(args[0], temp)
-                return (v, frozenset({N, Z})) if v else None
+                return (v, frozenset({N, Z}), frozenset({P})) if v else None
         v = self._var_of(e, temp)
         if v is None:
             return None
-        return v, frozenset({N, P})
+        return v, frozenset({N, P}), frozenset({Z})
 
     def _named_test(self, expr: tree_sitter.Node) -> tuple[str, str, bool] | None:
         """`x == SOME_CONST` / `x != SOME_CONST` (under ! and likely()) on a value tested
@@ -1590,8 +1593,8 @@ class Walker:
                         continue
                     s = s3
                 if fact is not None:
-                    var, tv = fact
-                    allowed = tv if branch else ALL - tv
+                    var, tv, fv = fact
+                    allowed = tv if branch else fv
                     s2 = self._restrict(s, var, allowed)
                     if s2 is None:
                         continue

@@ -187,3 +187,35 @@ disable:
 	regulator_bulk_disable(2, priv->supplies);
 	return ret;
 }
+
+/* `ret == -EBUSY` being false says nothing about ret being an error: the other errors from
+ * the reset GPIO return with the supplies still on. */
+static int eb_i2c_probe(struct i2c_client *i2c)
+{
+	struct dd_priv *priv;
+	struct gpio_desc *reset;
+	int ret;
+
+	priv = devm_kzalloc(&i2c->dev, sizeof(*priv), GFP_KERNEL);
+	if (!priv)
+		return -ENOMEM;
+	ret = regulator_bulk_enable(2, priv->supplies);
+	if (ret)
+		return ret;
+	reset = devm_gpiod_get_optional(&i2c->dev, "reset", GPIOD_OUT_LOW);
+	if (IS_ERR(reset)) {
+		ret = PTR_ERR(reset);
+		if (ret == -EBUSY)
+			dev_info(&i2c->dev, "shared reset\n");
+		else
+			return ret;
+	}
+	ret = dd_reset(priv);
+	if (ret)
+		goto disable;
+	return 0;
+
+disable:
+	regulator_bulk_disable(2, priv->supplies);
+	return ret;
+}
