@@ -158,7 +158,10 @@ class _Builder:
             alt = node.child_by_field_name("alternative")
             f = succ
             if alt is not None:
-                alt_body = alt.named_children[0] if alt.type == "else_clause" and alt.named_children else alt
+                kids = [c for c in alt.named_children if c.type != "comment"] \
+                    if alt.type == "else_clause" else []
+                # (`else /* why */ return x;`: the comment is not the else branch)
+                alt_body = kids[0] if kids else alt
                 f = self.stmt(alt_body, succ)
             t_entry = self.stmt(cons, succ) if cons is not None else succ
             return self.cond(cond, t_entry, f)

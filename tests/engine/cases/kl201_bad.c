@@ -202,3 +202,21 @@ found:
 	*out = s;
 	return 0;
 }
+
+/* A comment between `else` and its statement is not the else branch: the spurious-release
+ * return still leaves the lock held. */
+struct fx_btn { struct mutex lock; bool pressed; unsigned int buttons; };
+
+static irqreturn_t fx_btn_release(int irq, void *data)
+{
+	struct fx_btn *btn = data;
+
+	mutex_lock(&btn->lock);
+	if (btn->pressed)
+		btn->pressed = false;
+	else /* spurious release */
+		return IRQ_HANDLED;
+	btn->buttons = 0;
+	mutex_unlock(&btn->lock);
+	return IRQ_HANDLED;
+}
