@@ -21,6 +21,8 @@ def _unwinding_evidence(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[i
     """Evidence from the path itself that the function unwinds r's kind by hand and skipped r
     (a weak resource with no exemplar of its own). Returns (node, what it shows):
 
+    - the container freed: a plain memory free of the object r hangs off (kfree(data) while
+      data->rbuffer still holds a buffer);
     - an unwound sibling: the path undid another acquisition by the same API made after r
       (clk_prepare_enable(b) undone, clk_prepare_enable(a) before it not);
     - the ladder: r's own failure test jumps to label L_r, this path entered the unwind code
@@ -44,45 +46,65 @@ def _unwinding_evidence(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[i
     gotos = [i for i, k in enumerate(kinds) if k == "goto"]
     conds = [i for i, k in enumerate(kinds) if k == "cond"]
     departure = gotos[-1] if gotos else (conds[-1] if conds else -1)
-    bases = {base_name(n) for n in r.names}
-    # kfree(data) on the way out while data->rbuffer is still held: a plain memory free takes
-    # the block, never what its members point to.
-    if not r.stem and any("->" in n or "." in n for n in r.names):
-        for node, name, args in facts.calls:
-            if node in pos and pos[node] > departure and args and args[0] in bases and \
-                    _frees_memory_only(ctx, name):
-                return node, (f"`{args[0]}` is freed here with {name}() while "
-                              f"`{r.name}` still holds its {r.what or 'resource'}")
+    out = {n for n, i in pos.items() if i > departure}  # the way out
+    container = _container_freed(ctx, r, out)
+    if container is not None:
+        return container
     # fx_free_fmt(fx) on the way out may well release fx->fmt: stay silent.
+    bases = {base_name(n) for n in r.names}
     for node, name, args in facts.calls:
-        if node in pos and pos[node] > departure and ctx.knowledge.looks_like_unwind(name) and \
-                any(a in bases for a in args):
+        if node in out and ctx.knowledge.looks_like_unwind(name) and any(a in bases for a in args):
             return None
     sibling = _unwound_sibling(ctx, ex, r, pos, departure)
     if sibling is not None:
         node, fn = sibling
         return node, f"this path undoes a later {r.fn}() here with {fn}()"
+    if gotos:
+        return _ladder(ctx, ex, r, path[:at], pos, gotos[-1], after[gotos[-1]])
+    return None
+
+
+def _container_freed(ctx: FunctionContext, r: Res, out: set[int]) -> tuple[int, str] | None:
+    """kfree(data) on the way out while data->rbuffer is still held: a plain memory free
+    takes the block, never what its members point to."""
+    if r.stem or not any("->" in n or "." in n for n in r.names):
+        return None
+    bases = {base_name(n) for n in r.names}
+    for node, name, args in ctx.facts.calls:
+        if node in out and args and args[0] in bases and _frees_memory_only(ctx, name):
+            return node, (f"`{args[0]}` is freed here with {name}() while `{r.name}` still "
+                          f"holds its {r.what or 'resource'}")
+    return None
+
+
+def _ladder(ctx: FunctionContext, ex: ExitRecord, r: Res, before: list[int],
+            pos: dict[int, int], departure: int, goto_node: int) -> tuple[int, str] | None:
+    """The path jumped into the unwind ladder above r's own failure label and fell through
+    it without releasing r."""
+    facts = ctx.facts
+    cfg = facts.cfg
     # The ladder needs an acquisition the knowledge names (not a stem-paired guess, whose
     # object may be released under another name).
-    if gotos and r.releases and not r.stem:
-        entered = str(cfg.nodes[after[gotos[-1]]].data.get("label", ""))
-        site_ast = cfg.nodes[r.site].ast
-        own = failure_label(ctx.parsed, site_ast, r.names) if site_ast is not None else None
-        own_node = cfg.labels.get(own) if own else None
-        # An owner acquired before r going down on the way out (snd_card_free(card) for a
-        # chip->buf) may take r, kept in a struct, with it through its destructor: no
-        # evidence then. (A plain local is nobody's member.)
-        before = set(path[:at])
-        owner_freed = any("->" in n or "." in n for n in r.names) and any(
-            (s := facts.released_res.get(rid)) is not None and not s.weak and s.site in before
-            and any(node in pos and pos[node] > gotos[-1] for node, _ in facts.releases.get(rid, ()))
-            for rid in ex.state.released)
-        if own_node is not None and own != entered and own_node in pos and \
-                pos[own_node] > gotos[-1] and not owner_freed:
-            return own_node, (f"`{r.name}`'s own failure jumps to `{own}`; this path entered "
-                              f"the unwind code above it at `{entered}` and released nothing "
-                              f"for it on the way down")
-    return None
+    if cfg is None or not r.releases or r.stem:
+        return None
+    entered = str(cfg.nodes[goto_node].data.get("label", ""))
+    site_ast = cfg.nodes[r.site].ast
+    own = failure_label(ctx.parsed, site_ast, r.names) if site_ast is not None else None
+    own_node = cfg.labels.get(own) if own else None
+    if own_node is None or own == entered or own_node not in pos or pos[own_node] <= departure:
+        return None
+    # An owner acquired before r going down on the way out (snd_card_free(card) for a
+    # chip->buf) may take r, kept in a struct, with it through its destructor: no evidence
+    # then. (A plain local is nobody's member.)
+    earlier = set(before)
+    if any("->" in n or "." in n for n in r.names) and any(
+            (s := facts.released_res.get(rid)) is not None and not s.weak and s.site in earlier
+            and any(node in pos and pos[node] > departure for node, _ in facts.releases.get(rid, ()))
+            for rid in ex.state.released):
+        return None
+    return own_node, (f"`{r.name}`'s own failure jumps to `{own}`; this path entered the "
+                      f"unwind code above it at `{entered}` and released nothing for it on "
+                      f"the way down")
 
 
 def _dead_unwind(ctx: FunctionContext, r: Res) -> tuple[int, str] | None:
