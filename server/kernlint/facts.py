@@ -701,7 +701,7 @@ class Walker:
             if summ.releases or summ.unlocks or summ.locks or summ.returns_alloc or \
                     summ.global_releases or summ.released_fns or summ.acquires:
                 st = self._heuristic_transfer(st, name, args, arg_texts)
-                return self._helper_acquires(st, node, name, summ, arg_texts, result)
+                return self._helper_acquires(st, node, name, summ, args, arg_texts, result)
         # ---- unknown function ----
         if name in k.borrowed or k.is_managed(name):
             return state
@@ -752,7 +752,8 @@ class Walker:
         return st
 
     def _helper_acquires(self, st: State, node: int, name: str, summ: Summary,
-                         arg_texts: list[str], result: str | None) -> State:
+                         args: list[tree_sitter.Node], arg_texts: list[str],
+                         result: str | None) -> State:
         """A file-local helper that returns 0 with a resource acquired on our argument
         (foo_setup_regulators(dev, priv) enabling priv->supplies): held when it returned 0."""
         if not summ.acquires or not result or self._cur_in_loop or not (
@@ -763,6 +764,18 @@ class Walker:
         strong = "probe" in self.fn.name.lower()
         for idx, suffix, proto in summ.acquires:
             if idx >= len(arg_texts) or not self._is_trackable_var(arg_texts[idx]):
+                continue
+            if suffix == "*":
+                # written through an out-parameter: op_request(d, &fw, ..) leaves fw held
+                if not self.p.text_of(args[idx]).lstrip().startswith("&"):
+                    continue
+                target = arg_texts[idx]
+                if any(target in r.names for r in st.res):
+                    continue
+                r = Res(self._new_rid(node, target), frozenset({target}), name, proto.kind,
+                        node, result, frozenset({Z}), proto.releases,
+                        weak=not self._is_plain_local(target), what=proto.what or "resource")
+                st = replace(st, res=st.res | {r})
                 continue
             target = arg_texts[idx] + suffix
             if not self._is_trackable_var(target) or \
@@ -1900,7 +1913,8 @@ def analyse_function(parsed: ParsedFile, fn: Function, k: Knowledge,
     return facts
 
 
-def _param_acquisitions(facts: FunctionFacts, params: list[str]) -> list[tuple[int, str, Res]]:
+def _param_acquisitions(facts: FunctionFacts, params: list[str],
+                        k: Knowledge) -> list[tuple[int, str, Res]]:
     """Known-API resources rooted in a parameter (priv->supplies) held on every
     `return 0;` exit of a helper (foo_setup_regulators(dev, priv))."""
     cfg = facts.cfg
@@ -1925,6 +1939,10 @@ def _param_acquisitions(facts: FunctionFacts, params: list[str]) -> list[tuple[i
                 b = base_name(n)
                 if b in params and "->" in n and re.fullmatch(re.escape(b) + r"(?:->\w+)+", n):
                     here[(params.index(b), n[len(b):])] = r
+                    break
+                acq = k.acquires.get(r.fn)
+                if n in params and acq is not None and acq.take == "out":
+                    here[(params.index(n), "*")] = r  # request_firmware(fw, ..) with fw a **
                     break
         common = here if common is None else {k: v for k, v in common.items() if k in here}
         if not common:
@@ -2026,7 +2044,7 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
             if s.returns_alloc is not None:
                 break
     if not fn.returns_void and not fn.returns_pointer:
-        s.acquires = _param_acquisitions(facts, params)
+        s.acquires = _param_acquisitions(facts, params, k)
     s.global_releases = sorted(set(s.global_releases))
     s.callees = facts.callees
     # Release APIs it calls on what it was given; a put of its own lookup (ports =

@@ -312,3 +312,37 @@ err:
 	w->private = NULL;
 	return ret;
 }
+
+/* This file's op_request() hands a requested firmware back through its out-parameter; the
+ * caller's power-up failure returns without releasing it. */
+struct op_dev { struct device *dev; int id; };
+
+static int op_request(struct op_dev *d, const struct firmware **fw, int id)
+{
+	int ret;
+
+	ret = request_firmware(fw, "op-fw.bin", d->dev);
+	if (ret)
+		return ret;
+	if (id < 0) {
+		release_firmware(*fw);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int op_load(struct op_dev *d)
+{
+	const struct firmware *fw;
+	int ret;
+
+	ret = op_request(d, &fw, d->id);
+	if (ret)
+		return ret;
+	ret = op_power_up(d);
+	if (ret)
+		return ret;
+	ret = op_download(d, fw);
+	release_firmware(fw);
+	return ret;
+}
