@@ -1992,6 +1992,39 @@ def kept_params(parsed: ParsedFile) -> dict[str, frozenset[int]]:
     return parsed.derived("kept_params", _kept_params)
 
 
+_RETURN_PTR_RE = re.compile(r"\breturn_ptr\s*\(\s*([A-Za-z_]\w*)\s*\)|"
+                            r"\breturn\s+no_free_ptr\s*\(\s*([A-Za-z_]\w*)\s*\)")
+
+
+def _scoped_alloc_returned(fn: Function, k: Knowledge) -> Res | None:
+    """`struct w *w __free(kfree) = kmemdup(..); ... return_ptr(w);`: the scope-freed
+    allocation is handed to the caller, who now owns it (the walk never tracks __free
+    variables, so this is read from the text)."""
+    body = fn.body
+    text = (body.text or b"").decode(errors="replace")
+    returned = {a or b for a, b in _RETURN_PTR_RE.findall(text)}
+    if not returned:
+        return None
+    stack = [body]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.named_children)
+        if n.type != "init_declarator":
+            continue
+        value = n.child_by_field_name("value")
+        decl = n.child_by_field_name("declarator")
+        if value is None or decl is None or value.type != "call_expression":
+            continue
+        name = re.sub(r"[\s*]", "", (decl.text or b"").decode(errors="replace"))
+        callee = value.child_by_field_name("function")
+        acq = k.acquires.get((callee.text or b"").decode()) if callee is not None else None
+        if name in returned and acq is not None and acq.take == "ret" and \
+                acq.kind in ("memory", "resource", "ref"):
+            return Res(-1, frozenset({name}), acq.fn, acq.kind, -1, None, frozenset({P}),
+                       acq.releases, what=acq.what)
+    return None
+
+
 def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
     """Summary of a static helper for its callers: which params it releases / unlocks / locks,
     and whether it returns a fresh allocation."""
@@ -2043,6 +2076,8 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
                     break
             if s.returns_alloc is not None:
                 break
+        if s.returns_alloc is None:
+            s.returns_alloc = _scoped_alloc_returned(fn, k)
     if not fn.returns_void and not fn.returns_pointer:
         s.acquires = _param_acquisitions(facts, params, k)
     s.global_releases = sorted(set(s.global_releases))

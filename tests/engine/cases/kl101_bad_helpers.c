@@ -346,3 +346,34 @@ static int op_load(struct op_dev *d)
 	release_firmware(fw);
 	return ret;
 }
+
+/* A scope-freed allocation handed to the caller with return_ptr(): the caller owns it, and
+ * its supply-lookup failure returns without freeing it. */
+struct sw_widget { const char *name; void *regulator; };
+
+static struct sw_widget *sw_new_widget(const struct sw_widget *tmpl)
+{
+	struct sw_widget *w __free(kfree) = kmemdup(tmpl, sizeof(*tmpl), GFP_KERNEL);
+
+	if (!w)
+		return NULL;
+	w->name = tmpl->name;
+	return_ptr(w);
+}
+
+static struct sw_widget *sw_new_control(struct device *dev, const struct sw_widget *tmpl)
+{
+	struct sw_widget *w;
+
+	w = sw_new_widget(tmpl);
+	if (!w)
+		return ERR_PTR(-ENOMEM);
+	w->regulator = sw_regulator_get(dev, w->name);
+	if (IS_ERR(w->regulator))
+		return ERR_PTR(-EPROBE_DEFER);
+	if (sw_register(dev, w)) {
+		kfree(w);
+		return ERR_PTR(-EINVAL);
+	}
+	return w;
+}
