@@ -20,7 +20,7 @@ import tree_sitter
 
 from .cfg import CFG, build_cfg, call_name
 from .knowledge import ALL, Acquire, Knowledge, N, P, Release, Z
-from .syntax import Function, ParsedFile, mask_code
+from .syntax import Function, ParsedFile, descendants, mask_code
 
 NONE_SET: frozenset[str] = frozenset()
 
@@ -207,7 +207,6 @@ _CMP_OPS = {"==", "!=", "<", "<=", ">", ">="}
 # suspend / power_off / disable later anyway, so an early return is no leak.)
 _SETUP_FN_RE = re.compile(r"probe|_init\b|init_|startup|_open|bind|setup|attach|create|_load",
                           re.IGNORECASE)
-_DRVDATA_RE = re.compile(r"set_(?:drvdata|clientdata|intfdata|platdata)$")
 _ERRISH = re.compile(r"^(?:err|ret|rc|error|retval|result|res|status|rv|r|e|rval|ret_val|"
                      r"ret_code|rcode|errno|error_code|err_code)\w*$")
 _EFFECT_TYPES = frozenset({"call_expression", "assignment_expression", "init_declarator",
@@ -647,7 +646,7 @@ class Walker:
                              else target}
             # A probe's private object set as drvdata: if the probe fails no remove() runs,
             # so the state held in its fields (enabled supplies, clocks) is still the probe's.
-            members = not (_DRVDATA_RE.search(name) and "probe" in self.fn.name.lower())
+            members = not (name in k.drvdata_setters and "probe" in self.fn.name.lower())
             return self._drop_names(state, drop, hard=True, members=members) if drop else state
         # ---- file-local summaries ----
         summ = self.summaries.get(name)
@@ -711,7 +710,7 @@ class Walker:
                 st = self._release_by_name(st, node, name, a, stem_of=stem(name, self.verbs))
                 if self.p.text_of(a_node).lstrip().startswith("&") and "->" in a and \
                         not any(lhs == a for lhs, _rhs in self._field_assigns) and \
-                        not (name in kept_params(self.p) and
+                        not (kept_params(self.p, name) is not None and
                              {"free", "delete", "clear", "cleanup"} & set(name.lower().split("_"))):
                     # the object embeds what is freed (snd_rawmidi_free(&ump->core),
                     # put_device(&x->dev)): it goes with it; but this file's own
@@ -812,7 +811,7 @@ class Walker:
         function of this file, only through the parameters it may keep."""
         if not self.k.looks_like_transfer(name):
             return st
-        kept = kept_params(self.p).get(name)
+        kept = kept_params(self.p, name)
         drop: set[str] = set()
         configures = self.k.only_configures(name)
         for i, (a_node, a) in enumerate(zip(args, arg_texts, strict=False)):
@@ -1951,45 +1950,45 @@ def _param_acquisitions(facts: FunctionFacts, params: list[str],
                   key=lambda t: (t[0], t[1]))
 
 
-def _kept_params(parsed: ParsedFile) -> dict[str, frozenset[int]]:
-    """For each function defined in this file, the parameters it may keep: stores (x->p = p,
-    x = &p->node), returns, or passes on to any call. A parameter outside the set is only
-    read or written through (q6asm_add_hdr(ac, &pkt->hdr, ..) filling in a header)."""
-    out: dict[str, frozenset[int]] = {}
-    for fn in parsed.functions:
-        params = fn.params
-        if not params:
-            continue
-        kept: set[int] = set()
-        stack = [fn.body]
-        while stack:
-            n = stack.pop()
-            stack.extend(n.named_children)
-            values: list[tree_sitter.Node] = []
-            if n.type == "assignment_expression":
-                v = n.child_by_field_name("right")
-                values = [v] if v is not None else []
-            elif n.type == "init_declarator":
-                v = n.child_by_field_name("value")
-                values = [v] if v is not None else []
-            elif n.type == "return_statement":
-                values = list(n.named_children)
-            elif n.type == "call_expression":
-                a = n.child_by_field_name("arguments")
-                values = list(a.named_children) if a is not None else []
-            for v in values:
-                raw = parsed.text_of(v).strip()
-                text = norm(raw)
-                b = base_name(text)
-                # p itself, or the address of something inside it; not a value read out of it
-                if b in params and (text == b or raw.startswith("&")):
-                    kept.add(params.index(b))
-        out[fn.name] = frozenset(kept)
-    return out
+def _params_kept(parsed: ParsedFile, fn: Function) -> frozenset[int]:
+    """The parameters fn may keep: stores (x->p = p, x = &p->node), returns, or passes on to
+    any call. A parameter outside the set is only read or written through
+    (q6asm_add_hdr(ac, &pkt->hdr, ..) filling in a header)."""
+    params = fn.params
+    kept: set[int] = set()
+    for n in descendants(fn.body, "assignment_expression", "init_declarator",
+                         "return_statement", "call_expression"):
+        if n.type == "assignment_expression":
+            values = [n.child_by_field_name("right")]
+        elif n.type == "init_declarator":
+            values = [n.child_by_field_name("value")]
+        elif n.type == "return_statement":
+            values = list(n.named_children)
+        else:
+            a = n.child_by_field_name("arguments")
+            values = list(a.named_children) if a is not None else []
+        for v in values:
+            if v is None:
+                continue
+            raw = parsed.text_of(v).strip()
+            text = norm(raw)
+            b = base_name(text)
+            # p itself, or the address of something inside it; not a value read out of it
+            if b in params and (text == b or raw.startswith("&")):
+                kept.add(params.index(b))
+    return frozenset(kept)
 
 
-def kept_params(parsed: ParsedFile) -> dict[str, frozenset[int]]:
-    return parsed.derived("kept_params", _kept_params)
+def kept_params(parsed: ParsedFile, name: str) -> frozenset[int] | None:
+    """_params_kept() of this file's function `name` (None when the file does not define
+    it), worked out on first use and remembered until the next edit."""
+    memo: dict[str, frozenset[int] | None] = parsed.derived("kept_params", lambda _p: {})
+    if name not in memo:
+        fns: dict[str, Function] = parsed.derived(
+            "functions_by_name", lambda p: {f.name: f for f in p.functions})
+        fn = fns.get(name)
+        memo[name] = _params_kept(parsed, fn) if fn is not None else None
+    return memo[name]
 
 
 _RETURN_PTR_RE = re.compile(r"\breturn_ptr\s*\(\s*([A-Za-z_]\w*)\s*\)|"
@@ -2005,12 +2004,7 @@ def _scoped_alloc_returned(fn: Function, k: Knowledge) -> Res | None:
     returned = {a or b for a, b in _RETURN_PTR_RE.findall(text)}
     if not returned:
         return None
-    stack = [body]
-    while stack:
-        n = stack.pop()
-        stack.extend(n.named_children)
-        if n.type != "init_declarator":
-            continue
+    for n in descendants(body, "init_declarator"):
         value = n.child_by_field_name("value")
         decl = n.child_by_field_name("declarator")
         if value is None or decl is None or value.type != "call_expression":

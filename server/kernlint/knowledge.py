@@ -103,6 +103,7 @@ class Knowledge:
     release_index: dict[str, list[tuple[Release, Acquire | None]]] = field(default_factory=dict)
     # function -> (the arguments it takes over, whether it does so even when it fails)
     transfers: dict[str, tuple[tuple[int, ...], bool]] = field(default_factory=dict)
+    drvdata_setters: set[str] = field(default_factory=set)  # transfers marked drvdata
     locks: dict[str, LockOp] = field(default_factory=dict)
     lock_classes: dict[str, LockOp] = field(default_factory=dict)  # class -> a representative op
     guards: dict[str, str] = field(default_factory=dict)
@@ -264,6 +265,8 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
             raise KnowledgeError(f"{where}: arg must name at least one argument")
         for fn in _as_list(entry.get("fn", []), where):
             k.transfers[fn] = (idxs, bool(entry.get("always", False)))
+            if entry.get("drvdata", False):
+                k.drvdata_setters.add(fn)
     for i, entry in enumerate(data.get("lock", [])):
         where = f"{origin}: lock[{i}]"
         cls = str(entry.get("class", f"lock{i}"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -214,6 +214,16 @@ class Function:
 
 def node_text(src: bytes, node: tree_sitter.Node) -> str:
     return src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def descendants(root: tree_sitter.Node, *types: str) -> Iterator[tree_sitter.Node]:
+    """root and every named node below it (of these types, when given), depth first."""
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.named_children)
+        if not types or n.type in types:
+            yield n
 
 
 class LineIndex:

@@ -22,12 +22,15 @@ def test_project_extension() -> None:
         "acquire": [{"fn": ["fx_grab_irq"], "take": "arg:0", "check": "zero",
                      "release": ["fx_drop_irq"], "release_call": "fx_drop_irq({0}, {2})",
                      "kind": "resource"}],
-        "transfer": [{"fn": ["fx_attach_all"], "arg": [1, 2], "always": True}],
+        "transfer": [{"fn": ["fx_attach_all"], "arg": [1, 2], "always": True},
+                     {"fn": ["fx_set_drvdata"], "arg": 1, "drvdata": True}],
         "heuristics": {"release_arity": {"fx_drop_irq": 2}, "unwind_words": ["park"],
                        "opposite_words": [["NORTH", "SOUTH"]]},
     })
     assert k.acquires["fx_grab_irq"].release_call == "fx_drop_irq({0}, {2})"
     assert k.transfers["fx_attach_all"] == ((1, 2), True)
+    assert "fx_set_drvdata" in k.drvdata_setters and "fx_attach_all" not in k.drvdata_setters
+    assert "i2c_set_clientdata" in default_knowledge().drvdata_setters
     assert k.release_arity["fx_drop_irq"] == 2
     assert k.looks_like_unwind("fx_motor_park")
     assert k.opposite_words["SOUTH"] == "NORTH"

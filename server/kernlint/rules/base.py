@@ -11,7 +11,7 @@ from ..cfg import call_name, closure, last_index
 from ..facts import ExitRecord, FunctionFacts, Summary, norm
 from ..knowledge import Knowledge
 from ..model import Finding, Related, Severity, Span
-from ..syntax import ParsedFile
+from ..syntax import ParsedFile, descendants
 
 
 @dataclass
@@ -83,12 +83,7 @@ class FunctionContext:
                     node = cfg.nodes[n]
                     if node.kind not in ("stmt", "cond") or node.ast is None:
                         continue
-                    stack = [node.ast]
-                    while stack:
-                        a = stack.pop()
-                        stack.extend(a.named_children)
-                        if a.type != "call_expression":
-                            continue
+                    for a in descendants(node.ast, "call_expression"):
                         args_node = a.child_by_field_name("arguments")
                         args = [norm(self.parsed.text_of(x)).lstrip("&")
                                 for x in (args_node.named_children if args_node else [])
