@@ -18,7 +18,7 @@ from ..cfg import CFG, call_name
 from ..engine import Engine
 from ..facts import FunctionFacts, Res, State, norm
 from ..model import Applicability, Finding, Fix, Span, TextEdit
-from ..syntax import Function, ParsedFile
+from ..syntax import Function, ParsedFile, descendants
 from .verify import EditError, apply_edits, verify_text
 
 # Calls that may sit in an unwind ladder without changing what it releases.
@@ -530,16 +530,12 @@ def _raw_call_args(ctx: FixContext, ast: tree_sitter.Node | None, fn: str) -> li
     """The source text of the arguments of the call to fn in this statement."""
     if ast is None:
         return None
-    stack = [ast]
-    while stack:
-        n = stack.pop()
-        if n.type == "call_expression":
-            f = n.child_by_field_name("function")
-            a = n.child_by_field_name("arguments")
-            if f is not None and a is not None and ctx.node_text(f).strip() == fn:
-                return [re.sub(r"\s+", " ", ctx.node_text(x)).strip()
-                        for x in a.named_children if x.type != "comment"]
-        stack.extend(n.named_children)
+    for n in descendants(ast, "call_expression"):
+        f = n.child_by_field_name("function")
+        a = n.child_by_field_name("arguments")
+        if f is not None and a is not None and ctx.node_text(f).strip() == fn:
+            return [re.sub(r"\s+", " ", ctx.node_text(x)).strip()
+                    for x in a.named_children if x.type != "comment"]
     return None
 
 

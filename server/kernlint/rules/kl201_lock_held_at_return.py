@@ -132,6 +132,7 @@ class LockHeldAtReturn(Rule):
         exits = facts.exits
         seen: set[tuple[int, str]] = set()
         flags_local: dict[int, bool] = {}  # lock site -> irqsave into a local it never returns
+        never: dict[tuple[str, int], bool] = {}  # (lock, site) -> taken here, released nowhere
         for ex in sorted(exits, key=lambda e: e.node):
             plain_return = not (ex.error or (ex.void and fn.returns_void))
             for lk in sorted(ex.state.locks, key=lambda x: x.name):
@@ -143,9 +144,12 @@ class LockHeldAtReturn(Rule):
                     flags_local[lk.site] = _saved_flags_local(ctx, lk.site)
                 # Taken and never released by a function that is not a lock helper: every
                 # exit after the lock holds it (a get() whose one unlock at out: went missing).
-                never_released = not wrapper and not facts.lock_releases.get(lk.name) and \
-                    "'" not in lk.name and _locked_here(ctx, lk.site) and \
-                    not _partner_unlocks(ctx, lk.name)
+                key = (lk.name, lk.site)
+                if key not in never:
+                    never[key] = not wrapper and not facts.lock_releases.get(lk.name) and \
+                        "'" not in lk.name and _locked_here(ctx, lk.site) and \
+                        not _partner_unlocks(ctx, lk.name)
+                never_released = never[key]
                 dead = _dead_unlock(ctx, lk.name) if plain_return else None
                 if not flags_local[lk.site] and not never_released and dead is None:
                     if plain_return and (wrapper or not (lk.name in facts.lock_releases and any(
