@@ -258,6 +258,8 @@ class Walker:
         self.params = set(fn.params)
         self.managed_vars: set[str] = set()
         self.value_structs: set[str] = set()  # locals that are structs, not pointers to one
+        # A probe: if it fails, no remove() undoes anything it set up.
+        self.in_probe = "probe" in fn.name.lower()
         self._addr_stored: set[str] = set()
         self.release_verb_args: set[str] = set()
         self.release_stems: set[str] = set()
@@ -646,7 +648,7 @@ class Walker:
                              else target}
             # A probe's private object set as drvdata: if the probe fails no remove() runs,
             # so the state held in its fields (enabled supplies, clocks) is still the probe's.
-            members = not (name in k.drvdata_setters and "probe" in self.fn.name.lower())
+            members = not (name in k.drvdata_setters and self.in_probe)
             return self._drop_names(state, drop, hard=True, members=members) if drop else state
         # ---- file-local summaries ----
         summ = self.summaries.get(name)
@@ -760,7 +762,7 @@ class Walker:
             return st
         # Only a failing probe has nobody to undo it (no remove() follows); other set-up
         # functions leave state in the caller's object to that object's destructor.
-        strong = "probe" in self.fn.name.lower()
+        strong = self.in_probe
         for idx, suffix, proto in summ.acquires:
             if idx >= len(arg_texts) or not self._is_trackable_var(arg_texts[idx]):
                 continue
@@ -914,7 +916,7 @@ class Walker:
         weak = not (self._is_plain_local(target) or target in self.params or
                     self._in_value_struct(target)) and \
             (acq.take != "arg" or (acq.persistent and not _SETUP_FN_RE.search(self.fn.name)))
-        if weak and acq.take != "arg" and "probe" in self.fn.name.lower() and \
+        if weak and acq.take != "arg" and self.in_probe and \
                 self._is_plain_local(base_name(target)) and "->" in target:
             # priv->clk = clk_get(..) in a probe, priv being its own object: nobody else
             # releases it if the probe fails (until priv is handed off, e.g. set as drvdata)
