@@ -733,6 +733,13 @@ class Walker:
             if st is not state:
                 return st
         st = self._heuristic_transfer(st, name, args, arg_texts)
+        # A helper of this file that stores what it is given into another object
+        # (rmidi->private_data = umidi): a hand-off we can only guess at.
+        stored = stored_params(self.p, name)
+        if stored:
+            st = self._drop_names(st, {arg_texts[i] for i in stored if i < len(arg_texts)
+                                       and self._is_trackable_var(arg_texts[i])},
+                                 members=False)
         # Address of a tracked pointer passed to an unknown function: it may be freed or kept.
         for a_node, a in zip(args, arg_texts, strict=False):
             raw = self.p.text_of(a_node).strip()
@@ -1979,6 +1986,34 @@ def _params_kept(parsed: ParsedFile, fn: Function) -> frozenset[int]:
             if b in params and (text == b or raw.startswith("&")):
                 kept.add(params.index(b))
     return frozenset(kept)
+
+
+def _params_stored(parsed: ParsedFile, fn: Function) -> frozenset[int]:
+    """The parameters fn stores, as they are, into a field of another object
+    (rmidi->private_data = p)."""
+    params = fn.params
+    out: set[int] = set()
+    for n in descendants(fn.body, "assignment_expression"):
+        left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+        if left is None or right is None or left.type not in ("field_expression",
+                                                                 "subscript_expression"):
+            continue
+        value = norm(parsed.text_of(right).strip())
+        if value in params and base_name(norm(parsed.text_of(left))) != value:
+            out.add(params.index(value))
+    return frozenset(out)
+
+
+def stored_params(parsed: ParsedFile, name: str) -> frozenset[int]:
+    """_params_stored() of this file's function `name` (empty when the file does not
+    define it), worked out on first use."""
+    memo: dict[str, frozenset[int]] = parsed.derived("stored_params", lambda _p: {})
+    if name not in memo:
+        fns: dict[str, Function] = parsed.derived(
+            "functions_by_name", lambda p: {f.name: f for f in p.functions})
+        fn = fns.get(name)
+        memo[name] = _params_stored(parsed, fn) if fn is not None else frozenset()
+    return memo[name]
 
 
 def kept_params(parsed: ParsedFile, name: str) -> frozenset[int] | None:

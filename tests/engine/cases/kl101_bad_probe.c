@@ -219,3 +219,39 @@ disable:
 	regulator_bulk_disable(2, priv->supplies);
 	return ret;
 }
+
+/* Setting up a work item inside the card's private data does not hand the card to
+ * anybody: the register failure must still free it. */
+struct wk_chip {
+	struct snd_card *card;
+	struct work_struct work;
+};
+
+static void wk_work(struct work_struct *work);
+
+static int wk_probe(struct usb_interface *intf)
+{
+	struct snd_card *card;
+	struct wk_chip *chip;
+	int err;
+
+	err = snd_card_new(&intf->dev, -1, NULL, THIS_MODULE, sizeof(*chip), &card);
+	if (err < 0)
+		return err;
+	chip = card->private_data;
+	chip->card = card;
+	INIT_WORK(&chip->work, wk_work);
+	timer_setup(&chip->timer, wk_timer, 0);
+	err = wk_create_pcm(chip);
+	if (err < 0)
+		goto error;
+	err = snd_card_register(card);
+	if (err < 0)
+		return err;
+	usb_set_intfdata(intf, chip);
+	return 0;
+
+error:
+	snd_card_free(card);
+	return err;
+}
