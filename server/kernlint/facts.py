@@ -689,6 +689,8 @@ class Walker:
             for idx, suffix, cls in summ.locks:
                 if idx < len(arg_texts):
                     lname = arg_texts[idx] + suffix
+                    if any(lk.name == lname for lk in st.locks):
+                        continue  # dropped and retaken inside (around a cancel_work_sync())
                     self.facts.lock_acquires.setdefault(lname, []).append(node)
                     self.facts.lock_classes[lname] = cls
                     st = replace(st, locks=st.locks | {HeldLock(lname, cls, node,

@@ -68,6 +68,9 @@ class LockOp:
     atomic: bool
     recursive_ok: bool
     no_argument: bool
+    # False for a lock that serializes whole operations (a card-wide mutex taken through
+    # the runtime object): the race rules do not take it for a guard of fields.
+    guards_fields: bool = True
 
 
 @dataclass(frozen=True)
@@ -273,9 +276,10 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
         atomic = bool(entry.get("atomic", False))
         rec = bool(entry.get("recursive_ok", False))
         noarg = bool(entry.get("no_argument", False))
+        fields = bool(entry.get("guards_fields", True))
         for op in ("acquire", "acquire_zero", "acquire_nonzero", "release"):
             for fn in _as_list(entry.get(op, []), where):
-                lo = LockOp(fn, cls, op, atomic, rec, noarg)
+                lo = LockOp(fn, cls, op, atomic, rec, noarg, fields)
                 k.locks[fn] = lo
                 k.lock_classes.setdefault(cls, lo)
     for name, cls in data.get("guards", {}).items():

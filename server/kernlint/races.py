@@ -346,7 +346,7 @@ def summarise_function(parsed: ParsedFile, fn: Function, facts: FunctionFacts | 
         names = [norm(a.arg) for a in fn.annotations if a.name == "__must_hold"]
         for c in fnodes._slice(fnodes.call_starts, fnodes.calls, lo, hi):
             nm = call_name(parsed, c)
-            if nm.startswith("lockdep_assert_held") or nm.endswith("_assert_locked"):
+            if nm.startswith("lockdep_assert_held") or nm.endswith(("_assert_locked", "assert_held")):
                 a = c.child_by_field_name("arguments")
                 if a is not None and a.named_children:
                     names.append(norm(parsed.text_of(a.named_children[0])))
@@ -1113,7 +1113,9 @@ def _infer_guards(rf: RaceFile) -> None:
             if cls and cls not in ("entry", "annotation", "asserted"):
                 break
         cls = key_cls.get(lock) or cls or rf.class_from_type(lock)
-        if cls in ("rcu", "irq-disabled", "preempt-disabled"):
+        lop = rf.k.lock_classes.get(cls)
+        if cls in ("rcu", "irq-disabled", "preempt-disabled") or \
+                (lop is not None and not lop.guards_fields):
             continue
         others: Counter[str] = Counter()
         for lk in list(counts):

@@ -40,7 +40,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..facts import base_name
+from ..facts import ExitRecord, base_name
+from ..knowledge import N
 from ..model import Finding, Related, Severity
 from .base import FunctionContext, Rule
 
@@ -92,6 +93,38 @@ def _dead_unlock(ctx: FunctionContext, name: str) -> tuple[str, int] | None:
         if op is not None and op.op == "release" and args and args[0] == name:
             return label, node
     return None
+
+
+def _released_after(ctx: FunctionContext, name: str, site: int) -> bool:
+    """Some exit reached after the lock at site leaves with it released (an unlock that is
+    only ever followed by taking the lock again, around a sleep, releases it on no exit)."""
+    facts = ctx.facts
+    rels = facts.lock_releases.get(name)
+    if not rels:
+        return False
+    # (a helper of this file that drops and retakes the lock leaves the walk unsure which
+    # acquisition is held afterwards: only the function's own unlock calls are trusted)
+    api = {node for node, fn, _a in facts.calls
+           if (op := ctx.knowledge.locks.get(fn)) is not None and op.op == "release"}
+    if any(n not in api for n in rels):
+        return True
+    sites = set(facts.lock_acquires.get(name, ())) | {site}
+    return any(all(o.name != name for o in ex.state.locks) and
+               sites & set(facts.path_to(ex.node, ex.state)) for ex in facts.exits)
+
+
+def _may_fail(ctx: FunctionContext, ex: ExitRecord) -> bool:
+    """`return ret;` of an int function with ret possibly negative: the caller cannot tell
+    whether it now holds the lock, so this is no lock helper's success return."""
+    fn = ctx.facts.function
+    cfg = ctx.facts.cfg
+    ast = cfg.nodes[ex.node].ast if cfg is not None else None
+    if ast is None or ast.type != "return_statement" or fn.returns_pointer or fn.returns_void:
+        return False
+    vals = [c for c in ast.named_children if c.type != "comment"]
+    if len(vals) != 1 or vals[0].type != "identifier":
+        return False
+    return N in ex.state.fact(ctx.parsed.text_of(vals[0]))
 
 
 def _partner_unlocks(ctx: FunctionContext, name: str) -> bool:
@@ -146,15 +179,18 @@ class LockHeldAtReturn(Rule):
                 # exit after the lock holds it (a get() whose one unlock at out: went missing).
                 key = (lk.name, lk.site)
                 if key not in never:
-                    never[key] = not wrapper and not facts.lock_releases.get(lk.name) and \
-                        "'" not in lk.name and _locked_here(ctx, lk.site) and \
-                        not _partner_unlocks(ctx, lk.name)
+                    never[key] = not wrapper and "'" not in lk.name and \
+                        _locked_here(ctx, lk.site) and \
+                        not _released_after(ctx, lk.name, lk.site) and \
+                        (bool(facts.lock_releases.get(lk.name)) or
+                         not _partner_unlocks(ctx, lk.name))
                 never_released = never[key]
                 dead = _dead_unlock(ctx, lk.name) if plain_return else None
                 if not flags_local[lk.site] and not never_released and dead is None:
                     if plain_return and (wrapper or not (lk.name in facts.lock_releases and any(
-                            not other.error and other.node != ex.node and
-                            all(o.name != lk.name for o in other.state.locks)
+                            (not other.error or _may_fail(ctx, ex)) and other.node != ex.node
+                            and all(o.name != lk.name for o in other.state.locks)
+                            and lk.site in facts.path_to(other.node, other.state)
                             for other in exits))):
                         # A success return with the lock held is reported only when another
                         # success return of the function has released it (not a lock helper).

@@ -220,3 +220,67 @@ static irqreturn_t fx_btn_release(int irq, void *data)
 	mutex_unlock(&btn->lock);
 	return IRQ_HANDLED;
 }
+
+/* The mutex is dropped only to be taken again after a pause: no exit releases it once the
+ * unlock at out: is gone. */
+static ssize_t fx_queue_write(struct fx_client *client, const char *buf, size_t count)
+{
+	ssize_t written = 0;
+	int handled;
+	int err = 0;
+
+again:
+	handled = 0;
+	mutex_lock(&client->ioctl_mutex);
+	while (count > 0) {
+		err = fx_queue_one(client, buf);
+		if (err < 0)
+			goto out;
+		count--;
+		written++;
+		if (++handled >= 64) {
+			mutex_unlock(&client->ioctl_mutex);
+			goto again;
+		}
+	}
+out:
+	return written ? written : err;
+}
+
+/* `return ret;` with ret from a call that may fail: the caller cannot know it holds the
+ * lock, so this is no lock helper's success return. */
+static int fx_send_cmd(struct fx_bus *bus, unsigned int val)
+{
+	int timeout = 50;
+	int ret = -EIO;
+
+	spin_lock_irq(&bus->reg_lock);
+	while (timeout--) {
+		if (fx_ready(bus)) {
+			fx_write(bus, val);
+			ret = fx_wait_response(bus);
+			return ret;
+		}
+		udelay(1);
+	}
+	spin_unlock_irq(&bus->reg_lock);
+	return ret;
+}
+
+/* The card-wide DPCM mutex taken through the runtime. */
+static int fx_fe_prepare(struct snd_soc_pcm_runtime *fe)
+{
+	int ret;
+
+	snd_soc_dpcm_mutex_lock(fe);
+	ret = fx_be_prepare(fe);
+	if (ret < 0)
+		return ret;
+	ret = fx_fe_hw_prepare(fe);
+	if (ret < 0)
+		goto out;
+	fe->state = 2;
+out:
+	snd_soc_dpcm_mutex_unlock(fe);
+	return ret;
+}
