@@ -824,6 +824,7 @@ class Walker:
             return st
         kept = kept_params(self.p, name)
         drop: set[str] = set()
+        members_only: set[str] = set()
         configures = self.k.only_configures(name)
         for i, (a_node, a) in enumerate(zip(args, arg_texts, strict=False)):
             if kept is not None and i not in kept:
@@ -831,11 +832,18 @@ class Walker:
             raw = self.p.text_of(a_node).strip()
             if i == 0 and configures and self._is_plain_local(base_name(a)):
                 continue  # this function's own object being set up, not handed over
+            if i == 0 and configures and base_name(a) in self.params and raw.startswith("&"):
+                # dma_set_mask(&pci->dev, ..) configures the device the caller gave us: the
+                # device itself (enabled here) is not handed off, what hangs off it may be
+                members_only.add(base_name(a))
+                continue
             if i > 0 or raw.startswith("&"):
                 drop.add(a)
                 if raw.startswith("&") or "->" not in a:
                     # &obj->list hands off obj; obj->name (a value read from it) does not
                     drop.add(base_name(a))
+        if members_only:
+            st = self._drop_names(st, members_only, hard=True, direct_too=False)
         return self._drop_names(st, drop, hard=True)
 
     def _retakes(self, before: int) -> set[tuple[str, str]]:
@@ -1001,14 +1009,15 @@ class Walker:
         return replace(state, res=frozenset(out))
 
     def _drop_names(self, state: State, names: set[str], hard: bool = False,
-                    members: bool = True) -> State:
+                    members: bool = True, direct_too: bool = True) -> State:
         """Hand off resources going by these names.
 
         hard: a documented transfer (snd_ctl_add, list_add, a drvdata setter, return): the
         resource is no longer ours. Otherwise the hand-off is a guess (a store into a struct
         we do not own, a registration-looking call, an object carved out of the resource):
         the resource stays tracked as weak, so it is reported only where the function itself
-        releases it on another error path."""
+        releases it on another error path. direct_too=False hands off only what is stored
+        in the named objects, not the objects themselves."""
         names = {n for n in names if n}
         if not names:
             return state
@@ -1028,6 +1037,9 @@ class Walker:
         out = set()
         changed = False
         for r in state.res:
+            if r.names & direct and not direct_too:
+                out.add(r)  # the object itself stays ours (only what is stored in it goes)
+                continue
             if r.names & direct:
                 strength = hard
             elif r.names & parents or any(("->" in n or "." in n) and base_name(n) in bases

@@ -255,3 +255,26 @@ error:
 	snd_card_free(card);
 	return err;
 }
+
+/* Setting the DMA mask of the device configures it; the enabled device is still ours. */
+static int dm_probe(struct pci_dev *pci, const struct pci_device_id *id)
+{
+	struct dm_mgr *mgr;
+	int err;
+
+	err = pci_enable_device(pci);
+	if (err < 0)
+		return err;
+	pci_set_master(pci);
+	if (dma_set_mask(&pci->dev, DMA_BIT_MASK(32)) < 0) {
+		dev_err(&pci->dev, "no 32bit DMA\n");
+		return -ENXIO;
+	}
+	mgr = kzalloc(sizeof(*mgr), GFP_KERNEL);
+	if (!mgr) {
+		pci_disable_device(pci);
+		return -ENOMEM;
+	}
+	pci_set_drvdata(pci, mgr);
+	return 0;
+}
