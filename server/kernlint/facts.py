@@ -260,6 +260,8 @@ class Walker:
         self.value_structs: set[str] = set()  # locals that are structs, not pointers to one
         # A probe: if it fails, no remove() undoes anything it set up.
         self.in_probe = "probe" in fn.name.lower()
+        # An open() callback: the close (`.release`) of its ops runs only once it succeeded.
+        self.in_open = fn.name.endswith("_open") or fn.name in open_callbacks(parsed)
         self._addr_stored: set[str] = set()
         self.release_verb_args: set[str] = set()
         self.release_stems: set[str] = set()
@@ -920,6 +922,7 @@ class Walker:
         # A reference count (runtime-PM usage, a module reference) taken in a callback is that
         # call's own, not the one the destructor drops: only setup code hands it over.
         if self.managed_releases and any(r.fn in self.managed_releases for r in acq.releases) \
+                and not self.in_open \
                 and (acq.take == "arg" or not self._is_plain_local(target)) \
                 and (acq.kind != "ref" or _SETUP_FN_RE.search(self.fn.name)):
             return state
@@ -2028,6 +2031,15 @@ def stored_params(parsed: ParsedFile, name: str) -> frozenset[int]:
         fn = fns.get(name)
         memo[name] = _params_stored(parsed, fn) if fn is not None else frozenset()
     return memo[name]
+
+
+_OPEN_FIELD_RE = re.compile(r"\.\s*open\s*=\s*&?\s*([A-Za-z_]\w*)")
+
+
+def open_callbacks(parsed: ParsedFile) -> frozenset[str]:
+    """Functions this file installs as an `.open` callback."""
+    return parsed.derived("open_callbacks", lambda p: frozenset(
+        _OPEN_FIELD_RE.findall(p.src.decode(errors="replace"))))
 
 
 def kept_params(parsed: ParsedFile, name: str) -> frozenset[int] | None:

@@ -93,3 +93,40 @@ exit:
 	snd_hda_power_down(codec);
 	return err;
 }
+
+/* The close callback drops the module reference, but it runs only after open() succeeded:
+ * open's own failure must drop it. */
+static int tr_open(struct inode *inode, struct file *file)
+{
+	struct tr_dev *tdev = inode->i_private;
+	int ret;
+
+	if (!try_module_get(tdev->dev->driver->owner))
+		return -ENODEV;
+	if (tdev->busy) {
+		ret = -EBUSY;
+		goto err;
+	}
+	ret = kfifo_alloc(&tdev->fifo, PAGE_SIZE, GFP_KERNEL);
+	if (ret < 0)
+		return ret;
+	file->private_data = tdev;
+	return 0;
+err:
+	module_put(tdev->dev->driver->owner);
+	return ret;
+}
+
+static int tr_release(struct inode *inode, struct file *file)
+{
+	struct tr_dev *tdev = file->private_data;
+
+	kfifo_free(&tdev->fifo);
+	module_put(tdev->dev->driver->owner);
+	return 0;
+}
+
+static const struct file_operations tr_fops = {
+	.open = tr_open,
+	.release = tr_release,
+};
