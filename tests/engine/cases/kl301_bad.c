@@ -77,3 +77,20 @@ static int fx_child_setup(struct fx_child *child, struct device *parent)
 	}
 	return 0;
 }
+
+/* device_register() failed: its reference must still be dropped with put_device(). */
+static int rg_dev_register(struct rg_codec *codec)
+{
+	int err;
+
+	codec->dev.release = rg_dev_release;
+	dev_set_name(&codec->dev, "rg-%d", codec->num);
+	err = device_register(&codec->dev);
+	if (err < 0) {
+		dev_err(codec->parent, "cannot register codec\n");
+		codec->dev.bus = NULL;
+		return err;
+	}
+	codec->registered = true;
+	return 0;
+}

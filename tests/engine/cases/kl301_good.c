@@ -118,3 +118,19 @@ static int fx_parse_links(struct platform_device *pdev, struct device_node *np)
 	fx_links[0].codec_np = codec;
 	return 0;
 }
+
+/* The failed device_register()'s reference dropped as its documentation asks. */
+static int rg_dev_register_ok(struct rg_codec *codec)
+{
+	int err;
+
+	codec->dev.release = rg_dev_release;
+	dev_set_name(&codec->dev, "rg-%d", codec->num);
+	err = device_register(&codec->dev);
+	if (err < 0) {
+		put_device(&codec->dev);
+		return err;
+	}
+	codec->registered = true;
+	return 0;
+}
