@@ -157,6 +157,26 @@ def _cannot_hand_back(ctx: FunctionContext) -> bool:
                  fn.name.endswith("_get")))
 
 
+_RUNTIME_RESUME_RE = re.compile(r"RUNTIME_PM_OPS\s*\(\s*\w+\s*,\s*(\w+)|"
+                                r"\.runtime_resume\s*=\s*&?\s*(\w+)")
+
+
+def _runtime_resume_callbacks(ctx: FunctionContext) -> frozenset[str]:
+    return ctx.parsed.derived("runtime_resume_callbacks", lambda p: frozenset(
+        a or b for a, b in _RUNTIME_RESUME_RE.findall(p.src.decode(errors="replace"))))
+
+
+def _failure_undone_by_nobody(ctx: FunctionContext) -> bool:
+    """A runtime resume, or an enable step, that fails: the PM core keeps the device
+    suspended and will not run its runtime suspend, and the caller of a failed foo_enable()
+    does not call foo_disable(); a clock or supply switched on before failing stays on.
+    (A component's system resume is not one: its result is ignored and the next suspend
+    switches everything off.)"""
+    name = ctx.facts.function.name
+    return "runtime_resume" in name or name.endswith("_enable") or \
+        name in _runtime_resume_callbacks(ctx)
+
+
 def _released_on_other_success(ctx: FunctionContext, ex: ExitRecord, r: Res) -> bool:
     """Same outcome, same value: both exits return the same constant (IRQ_HANDLED, 0), so
     the caller cannot tell them apart and will not release it on one of them only."""
@@ -262,6 +282,9 @@ def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[
     if not r.weak or (r.rid in ctx.facts.error_exemplars and r.rid in ctx.facts.weak_releases):
         return True, None
     evidence = _unwinding_evidence(ctx, ex, r) or _dead_unwind(ctx, r)
+    if evidence is None and r.take_arg and not r.stem and r.pending is None and \
+            _failure_undone_by_nobody(ctx):
+        return True, None
     return evidence is not None, evidence
 
 

@@ -17,7 +17,10 @@ unwind ladder above the label the acquisition's own failure jumps to and fell th
 without releasing it (the rung between the two labels lost its release), or when unwind
 code under a label that no path reaches any more releases it (`return ret;` typed where
 `goto err;` was meant), or when the way out frees its container with a plain memory free
-(`kfree(data)` while `data->rbuffer` still holds a buffer). A success return
+(`kfree(data)` while `data->rbuffer` still holds a buffer), or when the function is a
+runtime-PM resume callback or a `*_enable()` step (a failed runtime resume is never followed
+by a runtime suspend, and the caller of a failed enable does not disable; a codec
+component's system resume is not one of them). A success return
 is reported only when another success return of the function gives back the same constant
 (`return IRQ_HANDLED;`, `return 0;`, or a `ret` known to be 0 that was not reached through a
 goto, or the same variable with the same known range on two exits neither of which was

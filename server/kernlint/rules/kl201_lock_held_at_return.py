@@ -4,7 +4,9 @@ other exits have released it.
 What: mutex_lock()/spin_lock*()/down*()/snd_pcm_stream_lock*() taken in this function
 (not a guard() or scoped_guard() scope, not a lock the function is entered with per
 lockdep_assert_held() or __must_hold()) is still held when the function returns an error,
-or returns from a void function, while the function releases the lock on some other path;
+or returns from a void function, or returns a variable that may hold an error code
+(`return ret;` with ret from a call that can fail: the caller cannot tell whether it holds
+the lock), while the function releases the lock on some other path;
 or it returns a success value while another success return of the function has released it
 (`return 0;` in the middle of a function whose `out:` path unlocks), or while code under a
 label that no path reaches any more unlocks it (`return 0;` typed where `goto found;` was
@@ -12,8 +14,9 @@ meant).
 Functions that return with the lock held on every path are lock wrappers and are left alone
 when they are named or annotated as such (`*_lock*`, `*_begin`, `__acquires`), or when another
 function of the file unlocks the same member without taking it (a save()/restore() pair);
-otherwise a lock the function takes itself and releases on no path is reported on every exit
-that holds it, success included;
+otherwise a lock the function takes itself and releases on no exit (no unlock at all, or
+only unlocks followed by taking it again) is reported on every exit that holds it, success
+included;
 paths on which a conditional lock (`if (locked) mutex_lock(..)`) was not taken are impossible
 and are not walked. A spinlock taken with spin_lock_irqsave() into a local `flags` variable
 is reported on every exit that holds it, whatever the function's name: the saved interrupt

@@ -10,8 +10,8 @@ struct fx_afe {
 };
 
 /* A resume callback that turns three clocks on. The last error path turns the core clock
- * off again but leaves the bus clock on. (The second error path undoes nothing at all: with
- * no unwinding of its own there, and clock state kept in the device, it stays unreported.) */
+ * off again but leaves the bus clock on. The second error path undoes nothing at all: a
+ * runtime resume that fails is never followed by a runtime suspend, so it leaks too. */
 static int fx_afe_runtime_resume(struct device *dev)
 {
 	struct fx_afe *afe = dev_get_drvdata(dev);
