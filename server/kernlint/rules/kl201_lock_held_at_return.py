@@ -98,7 +98,16 @@ def _dead_unlock(ctx: FunctionContext, name: str) -> tuple[str, int] | None:
     return None
 
 
-def _released_after(ctx: FunctionContext, name: str, site: int) -> bool:
+def _path_nodes(ctx: FunctionContext, ex: ExitRecord, memo: dict[int, frozenset[int]]) -> frozenset[int]:
+    """The nodes on the walked path to ex (memoised per exit: asked for every lock)."""
+    got = memo.get(id(ex))
+    if got is None:
+        got = memo[id(ex)] = frozenset(ctx.facts.path_to(ex.node, ex.state))
+    return got
+
+
+def _released_after(ctx: FunctionContext, name: str, site: int,
+                    memo: dict[int, frozenset[int]]) -> bool:
     """Some exit reached after the lock at site leaves with it released (an unlock that is
     only ever followed by taking the lock again, around a sleep, releases it on no exit)."""
     facts = ctx.facts
@@ -113,7 +122,7 @@ def _released_after(ctx: FunctionContext, name: str, site: int) -> bool:
         return True
     sites = set(facts.lock_acquires.get(name, ())) | {site}
     return any(all(o.name != name for o in ex.state.locks) and
-               sites & set(facts.path_to(ex.node, ex.state)) for ex in facts.exits)
+               sites & _path_nodes(ctx, ex, memo) for ex in facts.exits)
 
 
 def _may_fail(ctx: FunctionContext, ex: ExitRecord) -> bool:
@@ -169,6 +178,7 @@ class LockHeldAtReturn(Rule):
         seen: set[tuple[int, str]] = set()
         flags_local: dict[int, bool] = {}  # lock site -> irqsave into a local it never returns
         never: dict[tuple[str, int], bool] = {}  # (lock, site) -> taken here, released nowhere
+        paths: dict[int, frozenset[int]] = {}
         for ex in sorted(exits, key=lambda e: e.node):
             plain_return = not (ex.error or (ex.void and fn.returns_void))
             for lk in sorted(ex.state.locks, key=lambda x: x.name):
@@ -184,7 +194,7 @@ class LockHeldAtReturn(Rule):
                 if key not in never:
                     never[key] = not wrapper and "'" not in lk.name and \
                         _locked_here(ctx, lk.site) and \
-                        not _released_after(ctx, lk.name, lk.site) and \
+                        not _released_after(ctx, lk.name, lk.site, paths) and \
                         (bool(facts.lock_releases.get(lk.name)) or
                          not _partner_unlocks(ctx, lk.name))
                 never_released = never[key]
@@ -193,7 +203,7 @@ class LockHeldAtReturn(Rule):
                     if plain_return and (wrapper or not (lk.name in facts.lock_releases and any(
                             (not other.error or _may_fail(ctx, ex)) and other.node != ex.node
                             and all(o.name != lk.name for o in other.state.locks)
-                            and lk.site in facts.path_to(other.node, other.state)
+                            and lk.site in _path_nodes(ctx, other, paths)
                             for other in exits))):
                         # A success return with the lock held is reported only when another
                         # success return of the function has released it (not a lock helper).
