@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 import tree_sitter
@@ -2024,13 +2024,7 @@ def _params_stored(parsed: ParsedFile, fn: Function) -> frozenset[int]:
 def stored_params(parsed: ParsedFile, name: str) -> frozenset[int]:
     """_params_stored() of this file's function `name` (empty when the file does not
     define it), worked out on first use."""
-    memo: dict[str, frozenset[int]] = parsed.derived("stored_params", lambda _p: {})
-    if name not in memo:
-        fns: dict[str, Function] = parsed.derived(
-            "functions_by_name", lambda p: {f.name: f for f in p.functions})
-        fn = fns.get(name)
-        memo[name] = _params_stored(parsed, fn) if fn is not None else frozenset()
-    return memo[name]
+    return _per_function(parsed, "stored_params", name, _params_stored) or frozenset()
 
 
 _OPEN_FIELD_RE = re.compile(r"\.\s*open\s*=\s*&?\s*([A-Za-z_]\w*)")
@@ -2042,16 +2036,23 @@ def open_callbacks(parsed: ParsedFile) -> frozenset[str]:
         _OPEN_FIELD_RE.findall(p.src.decode(errors="replace"))))
 
 
-def kept_params(parsed: ParsedFile, name: str) -> frozenset[int] | None:
-    """_params_kept() of this file's function `name` (None when the file does not define
-    it), worked out on first use and remembered until the next edit."""
-    memo: dict[str, frozenset[int] | None] = parsed.derived("kept_params", lambda _p: {})
+def _per_function(parsed: ParsedFile, key: str, name: str,
+                  compute: Callable[[ParsedFile, Function], frozenset[int]]) -> frozenset[int] | None:
+    """compute(parsed, fn) for this file's function `name` (None when the file does not
+    define it), worked out on first use and remembered until the next edit."""
+    memo: dict[str, frozenset[int] | None] = parsed.derived(key, lambda _p: {})
     if name not in memo:
         fns: dict[str, Function] = parsed.derived(
             "functions_by_name", lambda p: {f.name: f for f in p.functions})
         fn = fns.get(name)
-        memo[name] = _params_kept(parsed, fn) if fn is not None else None
+        memo[name] = compute(parsed, fn) if fn is not None else None
     return memo[name]
+
+
+def kept_params(parsed: ParsedFile, name: str) -> frozenset[int] | None:
+    """_params_kept() of this file's function `name` (None when the file does not define
+    it), worked out on first use and remembered until the next edit."""
+    return _per_function(parsed, "kept_params", name, _params_kept)
 
 
 _RETURN_PTR_RE = re.compile(r"\breturn_ptr\s*\(\s*([A-Za-z_]\w*)\s*\)|"
