@@ -520,8 +520,13 @@ class Walker:
                     if any(a == f"{n}->{rel.member}" or a == f"{n}.{rel.member}" for n in r.names):
                         hit = True
                 elif a in r.names:
+                    # (Another API's release frees memory too: kvfree() of a kmalloc()ed
+                    # block, put_device() of the last reference. A reference's put does not
+                    # undo another API's state: pm_runtime_put(dev) drops a usage count, it
+                    # does not undo pm_runtime_enable(dev).)
                     if acq is None or r.kind == "unknown" or r.fn == acq.fn or \
-                            any(rr.fn == fn for rr in r.releases) or r.kind in ("memory", "resource"):
+                            any(rr.fn == fn for rr in r.releases) or r.kind == "memory" or \
+                            (r.kind == "resource" and acq.kind != "ref"):
                         hit = True
                 if hit:
                     break

@@ -278,3 +278,32 @@ static int dm_probe(struct pci_dev *pci, const struct pci_device_id *id)
 	pci_set_drvdata(pci, mgr);
 	return 0;
 }
+
+/* Dropping the usage count taken for the first register writes leaves runtime PM enabled:
+ * the failure after it still has to disable it, as the later failure does. */
+static int rp_probe(struct platform_device *pdev)
+{
+	struct rp_priv *rp;
+	int ret;
+
+	rp = devm_kzalloc(&pdev->dev, sizeof(*rp), GFP_KERNEL);
+	if (!rp)
+		return -ENOMEM;
+	pm_runtime_enable(&pdev->dev);
+	ret = pm_runtime_resume_and_get(&pdev->dev);
+	if (ret)
+		goto err_disable;
+	rp_hw_init(rp);
+	pm_runtime_put(&pdev->dev);
+	ret = devm_snd_soc_register_component(&pdev->dev, &rp_component, &rp_dai, 1);
+	if (ret)
+		return ret;
+	ret = devm_snd_dmaengine_pcm_register(&pdev->dev, NULL, 0);
+	if (ret)
+		goto err_disable;
+	return 0;
+
+err_disable:
+	pm_runtime_disable(&pdev->dev);
+	return ret;
+}
