@@ -65,6 +65,9 @@ def stem(fn: str, verbs: set[str]) -> str:
     return "_".join(w for w in fn.lower().split("_") if w and w not in verbs)
 
 
+_SIGN_TEST_RE = re.compile(r"(\w+)\s*<\s*0")
+
+
 @dataclass(frozen=True)
 class Res:
     rid: int
@@ -1804,6 +1807,18 @@ class Walker:
         if e.type in ("null",) or (e.type == "identifier" and self.p.text_of(e) == "NULL"):
             return self.fn.returns_pointer
         if e.type == "number_literal":
+            return False
+        if e.type == "conditional_expression":
+            # return err < 0 ? err : 0; -- the branch the facts of err choose
+            cond = e.child_by_field_name("condition")
+            m = _SIGN_TEST_RE.fullmatch(norm(self.p.text_of(_strip(cond)))) if cond else None
+            if m is None:
+                return False
+            f = st.fact(m.group(1))
+            if f <= frozenset({N}):
+                return self._is_error_return(e.child_by_field_name("consequence"), st)
+            if N not in f:
+                return self._is_error_return(e.child_by_field_name("alternative"), st)
             return False
         if e.type in ("identifier", "field_expression"):
             v = norm(self.p.text_of(e))

@@ -94,3 +94,21 @@ static int rg_dev_register(struct rg_codec *codec)
 	codec->registered = true;
 	return 0;
 }
+
+/* `return err < 0 ? err : 0;` after `goto out` with err negative is a failure: the power
+ * reference taken at the top is still held there. */
+static int pw_route_set(struct hda_codec *codec, int route)
+{
+	int err;
+
+	snd_hda_power_up_pm(codec);
+	err = pw_write_param(codec, 0x10, route);
+	if (err < 0)
+		goto out;
+	err = pw_write_param(codec, 0x11, route ? 1 : 0);
+	if (err < 0)
+		goto out;
+	snd_hda_power_down_pm(codec);
+out:
+	return err < 0 ? err : 0;
+}
