@@ -190,6 +190,8 @@ class Summary:
     unlocks: list[tuple[int, str, str]] = field(default_factory=list)  # (param, suffix, class)
     locks: list[tuple[int, str, str]] = field(default_factory=list)  # returns with these held
     returns_alloc: Res | None = None
+    # the returned allocation is also stored into this parameter's member (codec->spec)
+    returns_alloc_into: tuple[int, str] | None = None
     # Known resources it leaves acquired on a parameter on every success (return 0) exit:
     # (param index, member suffix, the resource as the helper tracked it)
     acquires: list[tuple[int, str, Res]] = field(default_factory=list)
@@ -707,10 +709,18 @@ class Walker:
                                                                  site_byte=call.start_byte)})
             if summ.returns_alloc is not None and result and self._is_trackable_var(result):
                 proto = summ.returns_alloc
-                r = Res(self._new_rid(node, result), frozenset({result}), name, proto.kind, node, result,
-                        frozenset({P}), proto.releases, weak=not self._is_plain_local(result),
-                        what=proto.what or "allocation")
-                st = replace(st, res=st.res | {r})
+                into = summ.returns_alloc_into
+                if into is None:
+                    r = Res(self._new_rid(node, result), frozenset({result}), name, proto.kind,
+                            node, result, frozenset({P}), proto.releases,
+                            weak=not self._is_plain_local(result), what=proto.what or "allocation")
+                    st = replace(st, res=st.res | {r})
+                elif into[0] < len(arg_texts) and self._is_trackable_var(arg_texts[into[0]]):
+                    holder = arg_texts[into[0]] + into[1]
+                    r = Res(self._new_rid(node, result), frozenset({result, holder}), name,
+                            proto.kind, node, result, frozenset({P}), proto.releases, weak=True,
+                            escaped=True, what=proto.what or "allocation")
+                    st = replace(st, res=st.res | {r})
             if summ.releases or summ.unlocks or summ.locks or summ.returns_alloc or \
                     summ.global_releases or summ.released_fns or summ.acquires:
                 st = self._heuristic_transfer(st, name, args, arg_texts)
@@ -803,7 +813,7 @@ class Walker:
                 continue
             r = Res(self._new_rid(node, target), frozenset({target}), name, proto.kind, node,
                     result, frozenset({Z}), proto.releases, weak=not strong or proto.weak,
-                    what=proto.what or "resource")
+                    escaped=proto.escaped, what=proto.what or "resource")
             st = replace(st, res=st.res | {r})
         return st
 
@@ -1976,6 +1986,14 @@ def _param_acquisitions(facts: FunctionFacts, params: list[str],
             continue
         here: dict[tuple[int, str], Res] = {}
         for r in ex.state.res:
+            if r.escaped and r.weak and not (r.stem or r.iter_ref or r.pending is not None) \
+                    and r.releases and k.acquires.get(r.fn) is not None:
+                # Made here and stored into the caller's object (codec->spec = spec): the
+                # caller holds it there, handed off as far as this helper could tell.
+                into = _stored_into_param(r, facts.function)
+                if into is not None:
+                    here[into] = r
+                continue
             # (Held through the parameter's fields, so weak in the helper: the caller decides.)
             if r.escaped or r.stem or r.iter_ref or r.kind == "unknown" or \
                     r.pending is not None or not r.releases:
@@ -1994,6 +2012,23 @@ def _param_acquisitions(facts: FunctionFacts, params: list[str],
             return []
     return sorted(((i, sfx, r) for (i, sfx), r in (common or {}).items()),
                   key=lambda t: (t[0], t[1]))
+
+
+def _stored_into_param(r: Res, fn: Function) -> tuple[int, str] | None:
+    """(param index, "->member") when r was stored straight into a parameter's member
+    (codec->spec = spec). Not a list head: `sf->next = list->fonts; list->fonts = sf;`
+    links it into the caller's list, which owns it from then on."""
+    params = fn.params
+    body = (fn.body.text or b"").decode(errors="replace")
+    for n in sorted(r.names):
+        m = re.fullmatch(r"([A-Za-z_]\w*)->(\w+)", n)
+        if m and m.group(1) in params:
+            own = "|".join(re.escape(x) for x in r.names if re.fullmatch(r"[A-Za-z_]\w*", x))
+            if own and re.search(rf"\b(?:{own})\s*->\s*\w+\s*=\s*{m.group(1)}\s*->\s*"
+                                 rf"{m.group(2)}\b", body):
+                return None
+            return params.index(m.group(1)), "->" + m.group(2)
+    return None
 
 
 def _params_kept(parsed: ParsedFile, fn: Function) -> frozenset[int]:
@@ -2152,6 +2187,14 @@ def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
                 if r.kind in ("memory", "resource", "ref") and not r.iter_ref and not r.weak:
                     s.returns_alloc = r
                     break
+                # ... but the caller holds it there (spec = foo_new_spec(codec) with
+                # codec->spec set inside): weak and handed off, for the caller's own
+                # foo_free(codec) to show whether it unwinds it.
+                if r.escaped and r.weak and r.kind in ("memory", "resource") and \
+                        not (r.iter_ref or r.stem) and k.acquires.get(r.fn) is not None and \
+                        (into := _stored_into_param(r, fn)) is not None:
+                    s.returns_alloc = r
+                    s.returns_alloc_into = into
             if s.returns_alloc is not None:
                 break
         if s.returns_alloc is None:

@@ -377,3 +377,88 @@ static struct sw_widget *sw_new_control(struct device *dev, const struct sw_widg
 	}
 	return w;
 }
+
+/* A helper that allocates the codec's private data and stores it in codec->spec; the
+ * caller's own error label frees it with zz_free(codec), so a bare return leaks it. */
+static void zz_free(struct hda_codec *codec)
+{
+	struct zz_spec *spec = codec->spec;
+
+	if (spec)
+		zz_comp_free(&spec->comps);
+	snd_hda_gen_free(codec);
+}
+
+static int zz_alloc_spec(struct hda_codec *codec, hda_nid_t nid)
+{
+	struct zz_spec *spec = kzalloc(sizeof(*spec), GFP_KERNEL);
+	int err;
+
+	if (!spec)
+		return -ENOMEM;
+	codec->spec = spec;
+	spec->mixer_nid = nid;
+	err = zz_rename(codec);
+	if (err < 0) {
+		kfree(spec);
+		return err;
+	}
+	return 0;
+}
+
+static int patch_zz1(struct hda_codec *codec)
+{
+	struct zz_spec *spec;
+	int err;
+
+	err = zz_alloc_spec(codec, 0x0b);
+	if (err < 0)
+		return err;
+	spec = codec->spec;
+	err = zz_parse_auto_config(codec);
+	if (err < 0)
+		goto error;
+	if (!spec->no_analog) {
+		err = zz_build_beep(codec);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+
+ error:
+	zz_free(codec);
+	return err;
+}
+
+static struct zz_spec *zz_new_spec(struct hda_codec *codec)
+{
+	struct zz_spec *spec;
+
+	spec = kzalloc(sizeof(*spec), GFP_KERNEL);
+	if (spec == NULL)
+		return NULL;
+	codec->spec = spec;
+	spec->mixer_nid = 0x21;
+	return spec;
+}
+
+static int patch_zz2(struct hda_codec *codec)
+{
+	struct zz_spec *spec;
+	int err;
+
+	spec = zz_new_spec(codec);
+	if (spec == NULL)
+		return -ENOMEM;
+	err = zz_add_verbs(codec, spec->init_verbs);
+	if (err < 0)
+		return err;
+	err = zz_parse_auto_config(codec);
+	if (err < 0)
+		goto error;
+	return 0;
+
+ error:
+	zz_free(codec);
+	return err;
+}

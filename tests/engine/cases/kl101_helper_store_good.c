@@ -49,3 +49,36 @@ free_midi:
 exit:
 	return err;
 }
+
+/* A helper that links a new record at the head of the caller's list: the list owns it
+ * from then on, and a sample freed on a later failure says nothing about the record. */
+static struct zs_font *zs_newfont(struct zs_list *list, int type)
+{
+	struct zs_font *sf;
+
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL);
+	if (sf == NULL)
+		return NULL;
+	sf->next = list->fonts;
+	list->fonts = sf;
+	sf->type = type;
+	return sf;
+}
+
+static int zs_load_patch(struct zs_list *list, long count)
+{
+	struct zs_font *sf;
+	struct zs_sample *smp;
+
+	sf = zs_newfont(list, 1);
+	if (sf == NULL)
+		return -ENOMEM;
+	smp = zs_sample_new(list, sf);
+	if (!smp)
+		return -ENOMEM;
+	if (zs_validate(smp) < 0) {
+		zs_sample_delete(list, sf, smp);
+		return -EINVAL;
+	}
+	return 0;
+}
