@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 
 from .config import Config
@@ -100,6 +100,14 @@ class Analysis:
     complete: bool = True  # False: a quick run (file-wide rules carried over, not recomputed)
 
 
+_CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
+
+
+def _called_names(parsed: ParsedFile) -> Counter[str]:
+    """How often each name is followed by `(` in the file (definitions included)."""
+    return Counter(m.decode() for m in _CALL_RE.findall(parsed.src))
+
+
 class Engine:
     def __init__(self, config: Config | None = None) -> None:
         self.config = config or Config()
@@ -136,12 +144,14 @@ class Engine:
             file_rules_run = file_rules
         need_facts = keep_facts or bool(file_rules_run)
         self._managed = self._managed_releases(parsed, cache)
-        # Pass 1: static helpers, to learn what they do to their arguments.
+        # Pass 1: helpers, to learn what they do to their arguments: the static ones, and
+        # those of other linkage this file calls itself (one body per name in C).
         pass1: dict[int, FunctionFacts] = {}
         summaries: dict[str, Summary] = {}
         scratch = FileResult(parsed.path)
+        called = parsed.derived("called_names", _called_names)
         for i, fn in enumerate(functions):
-            if not fn.is_static:
+            if not fn.is_static and called.get(fn.name, 0) < 2:  # (its own definition is one)
                 continue
             skey = f"S:{fn.text_hash}:{self._fingerprint}"
             if cache is not None and skey in cache.summaries:

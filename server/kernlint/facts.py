@@ -286,7 +286,10 @@ class Walker:
         # values tested twice or more, loop counters; facts tied to a resource or lock are
         # always kept (see _set_fact). Fewer distinct states keep large functions in bounds.
         self.fact_vars = {v for v, n in self._cond_counts.items() if n >= 2} | \
-            {v for v in self._cond_counts if _ERRISH.match(v.split("->")[-1].split(".")[-1])}
+            {v for v in self._cond_counts if _ERRISH.match(v.split("->")[-1].split(".")[-1])} | \
+            {v for v in self._cond_counts if any(  # ret = data->irq; after its test
+                _ERRISH.match(lhs) and norm(self.p.text_of(_strip(rhs))) == v
+                for lhs, rhs in self._assigns)}
         self.facts = FunctionFacts(fn, None)
         self._rid = 0
         self._rids: dict[tuple[int, str], int] = {}
@@ -1172,12 +1175,13 @@ class Walker:
                             replace(r, names=r.names | {lhs}) if rhs in r.names and r.escaped
                             else r for r in st.res))
         val = self._value_of(rhs_node)
-        if val is None and rhs_stripped.type == "identifier":
+        if val is None and rhs_stripped.type in ("identifier", "field_expression"):
+            # (ret = data->irq; after `if (data->irq < 0)`: ret is negative too)
             f = st.fact(rhs)
             if f != ALL:
                 val = f
-            if re.fullmatch(r"[A-Za-z_]\w*", lhs) and lhs != rhs and \
-                    (lhs in self.fact_vars or rhs in self.fact_vars):
+            if rhs_stripped.type == "identifier" and re.fullmatch(r"[A-Za-z_]\w*", lhs) and \
+                    lhs != rhs and (lhs in self.fact_vars or rhs in self.fact_vars):
                 st = replace(st, facts=st.facts | {("=" + lhs, frozenset({rhs}))})
         if rhs_stripped.type == "call_expression" and \
                 call_name(self.p, rhs_stripped) in ("PTR_ERR_OR_ZERO", "PTR_ERR"):
@@ -2139,10 +2143,10 @@ def _scoped_alloc_returned(fn: Function, k: Knowledge) -> Res | None:
 
 
 def summarise(facts: FunctionFacts, k: Knowledge) -> Summary | None:
-    """Summary of a static helper for its callers: which params it releases / unlocks / locks,
-    and whether it returns a fresh allocation."""
+    """Summary of a helper of this file for its callers: which params it releases / unlocks /
+    locks, and whether it returns a fresh allocation."""
     fn = facts.function
-    if not fn.is_static or facts.truncated or not facts.walked:
+    if facts.truncated or not facts.walked:
         return None
     params = fn.params
     s = Summary()

@@ -112,3 +112,24 @@ static int pw_route_set(struct hda_codec *codec, int route)
 out:
 	return err < 0 ? err : 0;
 }
+
+/* The error code is copied from a field tested just before: still a failure exit. */
+static int am_get_settings(struct am_card *card)
+{
+	struct am_priv *priv = am_card_get_drvdata(card);
+	struct acpi_device *adev;
+	int ret = 0;
+
+	adev = acpi_dev_get_first_match_dev("AMXX0001", "1", -1);
+	if (!adev)
+		return -ENOENT;
+	priv->irq_override = acpi_dev_gpio_irq_get(adev, 0);
+	if (priv->irq_override < 0) {
+		ret = priv->irq_override;
+		dev_err(card->dev, "no codec IRQ: %d\n", ret);
+		return ret;
+	}
+	priv->quirk_found = true;
+	acpi_dev_put(adev);
+	return ret;
+}

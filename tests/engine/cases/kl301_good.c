@@ -134,3 +134,42 @@ static int rg_dev_register_ok(struct rg_codec *codec)
 	codec->registered = true;
 	return 0;
 }
+
+/* A helper of this file, not static (a quirk file calls it too), that drops the ACPI
+ * device kept in the object on its own failure path. */
+int am_parse_acpi(struct am_amp *amp, struct device *physdev)
+{
+	int ret;
+
+	ret = am_read_u32(physdev, "am,id", &amp->id);
+	if (ret)
+		goto err;
+	amp->valid = true;
+	return 0;
+err:
+	amp->valid = false;
+	acpi_dev_put(amp->dacpi);
+	return ret;
+}
+
+static int am_read_acpi(struct am_amp *amp, const char *hid)
+{
+	struct acpi_device *adev;
+	struct device *physdev;
+	int ret;
+
+	adev = acpi_dev_get_first_match_dev(hid, NULL, -1);
+	if (!adev)
+		return -ENODEV;
+	amp->dacpi = adev;
+	physdev = get_device(acpi_get_first_physical_node(adev));
+	if (!physdev) {
+		acpi_dev_put(adev);
+		return -ENODEV;
+	}
+	ret = am_parse_acpi(amp, physdev);
+	put_device(physdev);
+	if (ret)
+		return ret;
+	return 0;
+}
