@@ -1088,6 +1088,14 @@ class Walker:
             return state
         return replace(state, res=frozenset(out))
 
+    def _passed_error(self, call: tree_sitter.Node) -> tree_sitter.Node | None:
+        """The argument an error-passthrough call (dev_err_probe()) returns, if call is one."""
+        idx = self.k.error_passthrough.get(call_name(self.p, call) or "")
+        if idx is None:
+            return None
+        _name, args = self._call_info(call)
+        return args[idx] if idx < len(args) else None
+
     def _value_of(self, rhs: tree_sitter.Node) -> frozenset[str] | None:
         r = _strip(rhs)
         t = r.type
@@ -1119,6 +1127,13 @@ class Walker:
             name = call_name(self.p, r)
             if name in ("ERR_PTR", "PTR_ERR", "ERR_CAST"):
                 return frozenset({N})
+            passed = self._passed_error(r)
+            if passed is not None:
+                # ret = dev_err_probe(dev, PTR_ERR(clk), ..): what it was given
+                v = self._value_of(passed)
+                if v is None and passed.type in ("identifier", "field_expression"):
+                    return None
+                return v
         if t == "binary_expression":
             op = r.child_by_field_name("operator")
             if op is not None and self.p.text_of(op) in ("==", "!=", "<", "<=", ">", ">=",
@@ -1802,7 +1817,9 @@ class Walker:
         if returned:
             returned_res = frozenset(r for r in st.res if r.names & returned)
             st = self._drop_names(st, returned, hard=True)
-        error = self._is_error_return(expr, st)
+        error = self._is_error_return(expr, st) or (
+            expr is None and self.fn.returns_void and ast is not None and
+            self._void_failure(ast, st))
         if error and st.released:
             self.facts.error_exemplars.update(st.released)
         self.facts.exits.append(ExitRecord(node.id, st, error, expr is None, frozenset(returned),
@@ -1817,6 +1834,9 @@ class Walker:
             op = e.child_by_field_name("operator")
             return op is not None and self.p.text_of(op) == "-"
         if e.type == "call_expression":
+            passed = self._passed_error(e)
+            if passed is not None:
+                return self._is_error_return(passed, st)
             return call_name(self.p, e) in ("ERR_PTR", "ERR_CAST", "PTR_ERR")
         if e.type in ("null",) or (e.type == "identifier" and self.p.text_of(e) == "NULL"):
             return self.fn.returns_pointer
@@ -1845,6 +1865,28 @@ class Walker:
                 return True  # if (value < 0) return value; (a fact not kept for one test)
             return f == frozenset({N, P}) and _ERRISH.match(v.split("->")[-1]) is not None
         return False
+
+    def _void_failure(self, ret: tree_sitter.Node, st: State) -> bool:
+        """`return;` of a void function in the branch taken when a call failed:
+        `if (ret) { dev_err(..); return; }` with ret an error code known non-zero here, or
+        `if (IS_ERR(x)) return;`."""
+        n = ret.parent
+        while n is not None and n.type == "compound_statement":
+            n = n.parent
+        if n is None or n.type != "if_statement":
+            return False
+        cons, cond = n.child_by_field_name("consequence"), n.child_by_field_name("condition")
+        if cons is None or cond is None or not cons.start_byte <= ret.start_byte < cons.end_byte:
+            return False
+        c = norm(self.p.text_of(cond))
+        if "||" in c or "&&" in c:
+            return False
+        if re.fullmatch(r"\(?\s*IS_ERR(?:_OR_NULL)?\(.*\)\s*\)?", c):
+            return True
+        m = re.fullmatch(r"\(?\s*([A-Za-z_]\w*)\s*(?:<\s*0|!=\s*0)?\s*\)?", c)
+        return m is not None and _ERRISH.match(m.group(1)) is not None and \
+            self._is_plain_local(m.group(1)) and N in st.fact(m.group(1)) and \
+            Z not in st.fact(m.group(1))
 
     def _tested_failed(self, expr: tree_sitter.Node, v: str) -> bool:
         """The return sits in the then-branch of `if (v < 0)` / `if (IS_ERR(v))`."""

@@ -130,6 +130,9 @@ class Knowledge:
     transfer_words: tuple[str, ...] = ()
     destructor_fields: tuple[str, ...] = ()
     destructor_registrars: dict[str, int] = field(default_factory=dict)
+    # Functions that log and return the error code they were given as argument N
+    # (dev_err_probe(dev, err, fmt, ..) returns err).
+    error_passthrough: dict[str, int] = field(default_factory=dict)
     managed_if: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
     managed: ManagedApi = field(default_factory=ManagedApi)
     _memo: dict[tuple[str, str], bool] = field(default_factory=dict)
@@ -316,6 +319,11 @@ def _merge(k: Knowledge, data: dict[str, Any], origin: str) -> None:
         k.destructor_fields += tuple(_as_list(h.get("destructor_fields", []), origin))
         for fn, idx in dict(h.get("destructor_registrars", {})).items():
             k.destructor_registrars[str(fn)] = int(idx)
+        for fn, idx in dict(h.get("error_passthrough", {})).items():
+            try:
+                k.error_passthrough[str(fn)] = int(idx)
+            except (TypeError, ValueError):
+                raise KnowledgeError(f"{origin}: error_passthrough.{fn} must be a number") from None
     for i, entry in enumerate(data.get("managed_if", [])):
         where = f"{origin}: managed_if[{i}]"
         k.managed_if.append((frozenset(_as_list(entry.get("when", []), where)),

@@ -275,6 +275,10 @@ def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[
             return True, None
         dead = _dead_unwind(ctx, r) if not (r.weak or r.pending is not None) else None
         return dead is not None, dead
+    # A void function's failure return (`if (ret) return;`): reported only where the
+    # function releases it itself on another path; its caller learns nothing.
+    if ex.void and ctx.facts.function.returns_void and r.rid not in ctx.facts.releases:
+        return False, None
     # Guessed, struct-held or handed-off resources need the function's own exemplar: a
     # release on an error path, done while the resource was in that same weak state.
     if r.escaped:  # handed off (a guess): the function must release it after that too

@@ -133,3 +133,42 @@ static int am_get_settings(struct am_card *card)
 	acpi_dev_put(adev);
 	return ret;
 }
+
+/* A void function's failure return: the usage count it takes is dropped at the end of the
+ * function on the normal path, but not when the mode write fails. */
+static void hp_start_detect(struct hp_info *info)
+{
+	struct hp_chip *chip = info->chip;
+	int ret;
+
+	pm_runtime_get_sync(chip->dev);
+	ret = regmap_update_bits(chip->regmap, HP_DETECT_MODE, HP_MODE_MASK, info->mode);
+	if (ret != 0) {
+		dev_err(chip->dev, "cannot set detect mode: %d\n", ret);
+		return;
+	}
+	hp_arm_detect(info);
+	pm_runtime_put_autosuspend(chip->dev);
+}
+
+/* dev_err_probe() returns the error it is given: the path is a failure. */
+static int ep_probe(struct platform_device *pdev)
+{
+	struct ep_priv *priv = platform_get_drvdata(pdev);
+	int ret;
+
+	ret = regulator_enable(priv->vdd);
+	if (ret < 0)
+		return ret;
+	priv->clk = devm_clk_get(&pdev->dev, "mclk");
+	if (IS_ERR(priv->clk)) {
+		ret = dev_err_probe(&pdev->dev, PTR_ERR(priv->clk), "no mclk\n");
+		return ret;
+	}
+	ret = ep_hw_init(priv);
+	if (ret) {
+		regulator_disable(priv->vdd);
+		return ret;
+	}
+	return 0;
+}
