@@ -1130,10 +1130,7 @@ class Walker:
             passed = self._passed_error(r)
             if passed is not None:
                 # ret = dev_err_probe(dev, PTR_ERR(clk), ..): what it was given
-                v = self._value_of(passed)
-                if v is None and passed.type in ("identifier", "field_expression"):
-                    return None
-                return v
+                return self._value_of(passed)
         if t == "binary_expression":
             op = r.child_by_field_name("operator")
             if op is not None and self.p.text_of(op) in ("==", "!=", "<", "<=", ">", ">=",
