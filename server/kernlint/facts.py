@@ -1156,7 +1156,17 @@ class Walker:
                 replace(r, escaped=False, weak=bool(r.stem) or
                         not any(self._is_plain_local(n) for n in r.names))
                 if r.escaped and lhs in r.names else r for r in state.res))
+        # `sub->area = NULL;` while that is the only handle on a block still held: nobody can
+        # free it any more, whoever owns sub. Kept (strong) under that name, so the exit
+        # that follows reports it; a later kfree(sub->area) is a kfree(NULL) and stays quiet.
+        lost = [r for r in state.res if r.names == frozenset({lhs}) and r.site != node_id and
+                r.kind in ("memory", "resource") and not (r.escaped or r.stem or r.iter_ref) and
+                r.pending is None] \
+            if op == "=" and rhs_node is not None and \
+            self.p.text_of(_strip(rhs_node)).strip() in ("NULL", "0") else []
         st = self._reassigned(state, node_id, lhs)
+        if lost:
+            st = replace(st, res=st.res | {replace(r, weak=False, cond_var=None) for r in lost})
         if op != "=" or rhs_node is None:
             return self._set_fact(st, lhs, None)
         rhs_stripped = _strip(rhs_node)

@@ -242,3 +242,20 @@ static ssize_t pa_points_write(struct fw_chip *chip, const char __user *from, si
 	kfree(array);
 	return ret;
 }
+
+/* Clearing the only pointer to a block still held does not free it. */
+static int lo_new(struct lo_chip *chip, struct lo_sub *sub)
+{
+	int ret;
+
+	sub->area = kzalloc(4096, GFP_KERNEL);
+	if (!sub->area)
+		return -ENOMEM;
+	ret = lo_setup(chip);
+	if (ret) {
+		sub->area = NULL;
+		return ret;
+	}
+	sub->bytes = 4096;
+	return 0;
+}
