@@ -498,6 +498,11 @@ class Walker:
         got = self._call_cache.get(call.id)
         if got is None:
             name = call_name(self.p, call)
+            # This file's `#define dsp_lock(dev) snd_hdac_dsp_lock(azx_stream(dev))`: the
+            # known API it stands for (its arguments stay the macro's, same on both sides).
+            alias = self.p.derived("macro_aliases", _macro_aliases).get(name) if name else None
+            if alias is not None and self.k.knows(alias) and not self.k.knows(name):
+                name = alias
             args_node = call.child_by_field_name("arguments")
             args = list(args_node.named_children) if args_node is not None else []
             args = [a for a in args if a.type != "comment"]
@@ -2065,6 +2070,27 @@ def _param_acquisitions(facts: FunctionFacts, params: list[str],
             return []
     return sorted(((i, sfx, r) for (i, sfx), r in (common or {}).items()),
                   key=lambda t: (t[0], t[1]))
+
+
+_ALIAS_DEFINE_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^()]*)\)[ \t]+"
+                              rb"\(?[ \t]*([A-Za-z_]\w*)[ \t]*\((.*)\)[ \t]*\)?[ \t]*$",
+                              re.MULTILINE)
+
+
+def _macro_aliases(parsed: ParsedFile) -> dict[str, str]:
+    """Function-like macros of this file whose whole body is one call: name -> callee."""
+    out: dict[str, str] = {}
+    for m in _ALIAS_DEFINE_RE.finditer(parsed.src):
+        body = m.group(4)
+        depth = 0
+        for ch in body:  # the call's own parentheses must close only at the end
+            depth += {40: 1, 41: -1}.get(ch, 0)
+            if depth < 0:
+                break
+        else:
+            if depth == 0 and not body.rstrip().endswith(b"\\"):
+                out[m.group(1).decode()] = m.group(3).decode()
+    return out
 
 
 def _stored_into_param(r: Res, fn: Function) -> tuple[int, str] | None:

@@ -141,6 +141,11 @@ class Knowledge:
     def is_managed(self, fn: str) -> bool:
         return fn.startswith(self.managed_prefixes)
 
+    def knows(self, fn: str) -> bool:
+        """fn is in the tables: an acquisition, a release, a lock operation or a transfer."""
+        return fn in self.acquires or fn in self.release_index or fn in self.locks or \
+            fn in self.transfers
+
     def releases_of(self, fn: str) -> list[tuple[Release, Acquire | None]]:
         return self.release_index.get(fn, [])
 

@@ -13,7 +13,9 @@ label that no path reaches any more unlocks it (`return 0;` typed where `goto fo
 meant).
 Functions that return with the lock held on every path are lock wrappers and are left alone
 when they are named or annotated as such (`*_lock*`, `*_begin`, `__acquires`), or when another
-function of the file unlocks the same member without taking it (a save()/restore() pair);
+function of the file unlocks the same member without taking it (a save()/restore() pair) -
+except on an error return of a wrapper whose other failures return without the lock (its
+callers do not unlock after a failure);
 otherwise a lock the function takes itself and releases on no exit (no unlock at all, or
 only unlocks followed by taking it again) is reported on every exit that holds it, success
 included;
@@ -211,8 +213,11 @@ class LockHeldAtReturn(Rule):
                     released_elsewhere = lk.name in facts.lock_releases and \
                         any(all(o.name != lk.name for o in other.state.locks) for other in exits)
                     # Held on every exit: a lock helper, unless it fails while holding the
-                    # lock and is not named or annotated as one.
-                    if not released_elsewhere and not (ex.error and not wrapper):
+                    # lock and is not named or annotated as one, or is one whose other
+                    # failures return without it (its callers do not unlock after a failure).
+                    if not released_elsewhere and not (ex.error and (not wrapper or any(
+                            o.error and o.node != ex.node and
+                            all(x.name != lk.name for x in o.state.locks) for o in exits))):
                         continue
                 if (ex.node, lk.name) in seen:
                     continue

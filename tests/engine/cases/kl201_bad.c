@@ -284,3 +284,31 @@ out:
 	snd_soc_dpcm_mutex_unlock(fe);
 	return ret;
 }
+
+/* A lock helper: it returns with the lock held on success and without it when the lock
+ * could not be taken; its callers do not unlock after a failure, so failing while holding
+ * it leaves it held. */
+static int fx_lock_params(struct fx_runtime *rt)
+{
+	if (mutex_lock_interruptible(&rt->params_lock))
+		return -ERESTARTSYS;
+	if (atomic_read(&rt->mmap_count))
+		return -EBUSY;
+	return 0;
+}
+
+/* This file's own macro for a known lock. */
+#define fx_dsp_lock(dev)	snd_hdac_dsp_lock(fx_stream(dev))
+#define fx_dsp_unlock(dev)	snd_hdac_dsp_unlock(fx_stream(dev))
+
+static int fx_pcm_prepare(struct fx_dev *dev)
+{
+	int err;
+
+	fx_dsp_lock(dev);
+	if (fx_dsp_busy(dev))
+		return -EBUSY;
+	err = fx_setup_stream(dev);
+	fx_dsp_unlock(dev);
+	return err;
+}
