@@ -153,8 +153,24 @@ def _cannot_hand_back(ctx: FunctionContext) -> bool:
     head = ctx.parsed.text_of(fn.node)[: max(0, fn.body.start_byte - fn.node.start_byte)]
     # (A put() may switch something on for as long as the control says so: not put().)
     return bool(re.match(r"\s*(?:static\s+)?(?:inline\s+)?irqreturn_t\b", head) or
-                (re.search(r"\bstruct\s+snd_ctl_elem_value\s*\*", head) and
-                 fn.name.endswith("_get")))
+                (_control_callback(ctx) and fn.name.endswith("_get")))
+
+
+def _control_callback(ctx: FunctionContext) -> bool:
+    """A control's get()/put() (it takes a struct snd_ctl_elem_value *)."""
+    fn = ctx.facts.function
+    head = ctx.parsed.text_of(fn.node)[: max(0, fn.body.start_byte - fn.node.start_byte)]
+    return re.search(r"\bstruct\s+snd_ctl_elem_value\s*\*", head) is not None
+
+
+def _put_keeps_reference(ctx: FunctionContext, r: Res) -> bool:
+    """A control's put() that takes a reference (snd_hda_power_up(codec)) and drops it on no
+    path: the control core will not drop it either. (One that switches power on for as long
+    as the control says so drops it on its other branch.)"""
+    fn = ctx.facts.function
+    rel_fns = {rel.fn for rel in r.releases}
+    return r.kind == "ref" and fn.name.endswith("_put") and _control_callback(ctx) and \
+        not any(name in rel_fns for _n, name, _a in ctx.facts.calls)
 
 
 _RUNTIME_RESUME_RE = re.compile(r"RUNTIME_PM_OPS\s*\(\s*\w+\s*,\s*(\w+)|"
@@ -271,7 +287,7 @@ def _verdict(ctx: FunctionContext, ex: ExitRecord, r: Res) -> tuple[bool, tuple[
         if _released_on_other_success(ctx, ex, r):
             return True, None
         if r.take_arg and not (r.weak or r.pending is not None or r.stem) and \
-                _cannot_hand_back(ctx):
+                (_cannot_hand_back(ctx) or _put_keeps_reference(ctx, r)):
             return True, None
         dead = _dead_unwind(ctx, r) if not (r.weak or r.pending is not None) else None
         return dead is not None, dead

@@ -13,7 +13,8 @@ label that no path reaches any more unlocks it (`return 0;` typed where `goto fo
 meant).
 Functions that return with the lock held on every path are lock wrappers and are left alone
 when they are named or annotated as such (`*_lock*`, `*_begin`, `__acquires`), or when another
-function of the file unlocks the same member without taking it (a save()/restore() pair) -
+function of the file unlocks the same member without taking it (a save()/restore() pair; not
+for an interrupt handler or a control's get(), which nobody pairs with an unlock) -
 except on an error return of a wrapper whose other failures return without the lock (its
 callers do not unlock after a failure);
 otherwise a lock the function takes itself and releases on no exit (no unlock at all, or
@@ -48,6 +49,7 @@ from collections.abc import Iterable
 from ..facts import ExitRecord, base_name
 from ..knowledge import N
 from ..model import Finding, Related, Severity
+from ._leaks import _cannot_hand_back
 from .base import FunctionContext, Rule
 
 _LOCK_HELPER_WORDS = frozenset({"lock", "trylock", "acquire", "begin", "claim", "grab", "hold",
@@ -197,7 +199,7 @@ class LockHeldAtReturn(Rule):
                     never[key] = not wrapper and "'" not in lk.name and \
                         _locked_here(ctx, lk.site) and \
                         not _released_after(ctx, lk.name, lk.site, paths) and \
-                        (bool(facts.lock_releases.get(lk.name)) or
+                        (bool(facts.lock_releases.get(lk.name)) or _cannot_hand_back(ctx) or
                          not _partner_unlocks(ctx, lk.name))
                 never_released = never[key]
                 dead = _dead_unlock(ctx, lk.name) if plain_return else None

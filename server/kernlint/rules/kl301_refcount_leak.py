@@ -6,7 +6,8 @@ the reference held by a for_each_child_of_node()-style loop variable, is still h
 the function returns an error, or when a loop is left early with break/return/goto; on a
 success return, when another success return with the same constant value has dropped it, or
 in an interrupt handler or a control's get(), whose callers never drop what it leaves
-raised (a runtime-PM count, a clock enable). A
+raised (a runtime-PM count, a clock enable), or in a control's put() that drops it on no
+path (one that powers up for as long as a switch is on powers down on its other branch). A
 destructor of the driver that drops the same kind of reference (a devm action calling
 pm_runtime_put_sync()) excuses the references taken in setup code (probe, init, open),
 not those a callback takes per call.

@@ -312,3 +312,32 @@ static int fx_pcm_prepare(struct fx_dev *dev)
 	fx_dsp_unlock(dev);
 	return err;
 }
+
+/* An interrupt handler cannot leave a lock for a partner to drop, even when the file has
+ * an irq_bus_lock()/irq_bus_sync_unlock() pair on the same mutex. */
+static irqreturn_t fx_codec_irq(int irq, void *data)
+{
+	struct fx_codec *codec = data;
+	unsigned int status;
+
+	mutex_lock(&codec->irq_lock);
+	if (fx_read_status(codec, &status) < 0)
+		return IRQ_NONE;
+	fx_dispatch(codec, status);
+	return IRQ_HANDLED;
+}
+
+static void fx_irq_bus_lock(struct irq_data *data)
+{
+	struct fx_codec *codec = irq_data_get_irq_chip_data(data);
+
+	mutex_lock(&codec->irq_lock);
+}
+
+static void fx_irq_bus_sync_unlock(struct irq_data *data)
+{
+	struct fx_codec *codec = irq_data_get_irq_chip_data(data);
+
+	fx_sync_mask(codec);
+	mutex_unlock(&codec->irq_lock);
+}

@@ -172,3 +172,14 @@ static int ep_probe(struct platform_device *pdev)
 	}
 	return 0;
 }
+
+/* A control's put() that powers the codec up and never down. */
+static int pw_switch_put(struct snd_kcontrol *kcontrol, struct snd_ctl_elem_value *ucontrol)
+{
+	struct hda_codec *codec = snd_kcontrol_chip(kcontrol);
+	int changed;
+
+	snd_hda_power_up(codec);
+	changed = pw_write_switch(codec, ucontrol->value.integer.value[0]);
+	return changed;
+}

@@ -186,3 +186,20 @@ static void hp_power_on(struct hp_info *info)
 		return;
 	info->powered = true;
 }
+
+/* A control's put() that keeps the codec powered for as long as the switch is on: the
+ * other branch powers it down. */
+static int pw_loopback_put(struct snd_kcontrol *kcontrol, struct snd_ctl_elem_value *ucontrol)
+{
+	struct hda_codec *codec = snd_kcontrol_chip(kcontrol);
+	struct pw_spec *spec = codec->spec;
+
+	if (spec->loopback == ucontrol->value.integer.value[0])
+		return 0;
+	spec->loopback = ucontrol->value.integer.value[0];
+	if (spec->loopback)
+		snd_hda_power_up(codec);
+	else
+		snd_hda_power_down(codec);
+	return 1;
+}
