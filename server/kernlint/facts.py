@@ -130,6 +130,8 @@ class ExitRecord:
     void: bool
     returned: frozenset[str]
     returned_res: frozenset[Res] = frozenset()
+    # written through an out-parameter (*rchip = chip): (param, resource as held then)
+    out_res: frozenset[tuple[str, Res]] = frozenset()
 
 
 @dataclass
@@ -952,7 +954,9 @@ class Walker:
                 and (acq.take == "arg" or not self._is_plain_local(target)) \
                 and (acq.kind != "ref" or _SETUP_FN_RE.search(self.fn.name)):
             return state
-        if not self._is_trackable_var(target):
+        if not self._is_trackable_var(target) and not (
+                acq.take == "ret" and (m := re.fullmatch(r"\*\s*([A-Za-z_]\w*)", target)) and
+                m.group(1) in self.params):  # *rkctl = kzalloc(..): the caller's on return
             return state
         if acq.success == ALL:
             cond_var = None
@@ -1187,7 +1191,13 @@ class Walker:
             # Stored into an object of ours that was already handed off (stream_priv given
             # to spcm, then stream_priv->time_info = time_info): it goes along.
             owner_gone = any(r.escaped and base_name(lhs) in r.names for r in st.res)
-            if holders:
+            out = re.fullmatch(r"\*\s*([A-Za-z_]\w*)", lhs)
+            if holders and out is not None and out.group(1) in self.params and \
+                    all(not (r.weak or r.escaped or r.stem or r.iter_ref) for r in holders):
+                # *rchip = chip: the caller's now, once this function returns (see _return)
+                st = replace(st, res=frozenset(
+                    replace(r, names=r.names | {lhs}) if rhs in r.names else r for r in st.res))
+            elif holders:
                 if self._is_plain_local(lhs) or self._in_value_struct(lhs) or \
                         (base_name(lhs) in self.owned and "[" not in lhs and not owner_gone):
                     st = replace(st, res=frozenset(
@@ -1829,13 +1839,19 @@ class Walker:
         if returned:
             returned_res = frozenset(r for r in st.res if r.names & returned)
             st = self._drop_names(st, returned, hard=True)
+        # What was written through an out-parameter goes back to the caller too.
+        out_res = frozenset((n[1:].strip(), r) for r in st.res for n in r.names
+                            if n.startswith("*") and n[1:].strip() in self.params)
+        if out_res:
+            st = self._drop_names(st, {n for r in st.res for n in r.names if n.startswith("*")
+                                       and n[1:].strip() in self.params}, hard=True)
         error = self._is_error_return(expr, st) or (
             expr is None and self.fn.returns_void and ast is not None and
             self._void_failure(ast, st))
         if error and st.released:
             self.facts.error_exemplars.update(st.released)
         self.facts.exits.append(ExitRecord(node.id, st, error, expr is None, frozenset(returned),
-                                           returned_res))
+                                           returned_res, out_res))
         return []
 
     def _is_error_return(self, expr: tree_sitter.Node | None, st: State) -> bool:
@@ -2043,6 +2059,10 @@ def _param_acquisitions(facts: FunctionFacts, params: list[str],
                 kids[0].text is None or kids[0].text.strip() != b"0":
             continue
         here: dict[tuple[int, str], Res] = {}
+        for p, r in ex.out_res:
+            # a fresh allocation written through an out-parameter (*rkctl = kzalloc(..))
+            if r.releases and k.acquires.get(r.fn) is not None and p in params:
+                here[(params.index(p), "*")] = r
         for r in ex.state.res:
             if r.escaped and r.weak and not (r.stem or r.iter_ref or r.pending is not None) \
                     and r.releases and k.acquires.get(r.fn) is not None:

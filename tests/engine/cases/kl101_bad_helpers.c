@@ -462,3 +462,61 @@ static int patch_zz2(struct hda_codec *codec)
 	zz_free(codec);
 	return err;
 }
+/* Helpers of this file that hand a fresh allocation back through an out-parameter: the
+ * caller holds it from then on. */
+static int oc_new(struct oc_kctl **kctl, unsigned int count)
+{
+	*kctl = kzalloc(sizeof(**kctl) + count * 8, GFP_KERNEL);
+	if (!*kctl)
+		return -ENOMEM;
+	(*kctl)->count = count;
+	return 0;
+}
+
+static int oc_chip_create(struct oc_card *card, struct oc_chip **rchip)
+{
+	struct oc_chip *chip;
+
+	chip = kzalloc(sizeof(*chip), GFP_KERNEL);
+	if (!chip)
+		return -ENOMEM;
+	chip->card = card;
+	*rchip = chip;
+	return 0;
+}
+
+static int oc_elem_add(struct oc_card *card, unsigned int count)
+{
+	struct oc_kctl *kctl;
+	struct oc_user *ue;
+	int err;
+
+	err = oc_new(&kctl, count);
+	if (err < 0)
+		return err;
+	ue = kzalloc(64, GFP_KERNEL);
+	if (!ue) {
+		kfree(kctl);
+		return -ENOMEM;
+	}
+	kctl->private_data = ue;
+	err = oc_init_names(ue);
+	if (err < 0)
+		return err;
+	return oc_add(card, kctl);
+}
+
+static int oc_probe(struct oc_card *card)
+{
+	struct oc_chip *chip;
+	int err;
+
+	err = oc_chip_create(card, &chip);
+	if (err < 0)
+		return err;
+	err = oc_hw_init(chip);
+	if (err < 0)
+		return err;
+	card->private_data = chip;
+	return 0;
+}

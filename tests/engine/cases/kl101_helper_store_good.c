@@ -82,3 +82,36 @@ static int zs_load_patch(struct zs_list *list, long count)
 	}
 	return 0;
 }
+
+/* An object handed back through an out-parameter and then given to an anonymous inode's
+ * file, whose release() frees it: a later failure has nothing left to free. */
+static int ou_create(struct ou_info *info, struct ou_timer **r_timer)
+{
+	struct ou_timer *t;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	t->resolution = info->resolution;
+	*r_timer = t;
+	return 0;
+}
+
+static int ou_ioctl_create(struct file *file, struct ou_info __user *uinfo, struct ou_info *info)
+{
+	struct ou_timer *t;
+	int fd, err;
+
+	err = ou_create(info, &t);
+	if (err < 0)
+		return err;
+	fd = anon_inode_getfd("ou-timer", &ou_fops, t, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ou_free(t);
+		return fd;
+	}
+	info->fd = fd;
+	if (copy_to_user(uinfo, info, sizeof(*info)))
+		return -EFAULT;
+	return 0;
+}
