@@ -682,6 +682,12 @@ class Walker:
             for idx, suffix in summ.releases:
                 if idx < len(arg_texts):
                     st = self._release_by_name(st, node, name, arg_texts[idx] + suffix)
+            if self.k.looks_like_release(name):
+                # the undo of a set-up call paired with it by name (foo_enable_clk(afe, c) ..
+                # foo_disable_clk(afe, c)), as for a helper we cannot see into
+                s_of = stem(name, self.verbs)
+                st = self._release(st, node, name, [
+                    r for r in st.res if r.stem and r.stem == s_of and r.names & set(arg_texts)])
             for g in summ.global_releases:
                 if g not in self.locals:
                     st = self._release_by_name(st, node, name, g)
@@ -1495,9 +1501,16 @@ class Walker:
             return None
         rs = _strip(right)
         const = self.p.text_of(rs)
-        if rs.type != "identifier" or not _NAMED_CONST_RE.fullmatch(const) or \
-                self._opposite(const) is None:
-            return None  # only two-valued enumerators: other facts would only split states
+        if rs.type != "identifier":
+            return None
+        # Two-valued enumerators (dir == X_IN .. dir == X_OUT); or one constant the function
+        # tests more than once (id == snd_soc_dapm_scheduler .. id != snd_soc_dapm_scheduler):
+        # other facts would only split states.
+        if not (_NAMED_CONST_RE.fullmatch(const) and self._opposite(const) is not None) and \
+                not ((_NAMED_CONST_RE.fullmatch(const) or "_" in const) and
+                     const not in self.locals and const not in self.params and
+                     self._cond_counts.get(const, 0) >= 2):
+            return None
         var = self._var_of(left, "")
         if not var or var not in self.fact_vars:
             return None
@@ -1510,6 +1523,23 @@ class Walker:
         cur = next((v for k, v in state.facts if k == key), frozenset())
         is_ = next((c[1:] for c in cur if c.startswith("=")), None)
         other = self._opposite(const)
+        if other is None:  # one constant: equal to it, or known not to be
+            if equal:
+                if is_ is not None:
+                    return state if is_ == const else None
+                if "!" + const in cur:
+                    return None
+                new = frozenset({"=" + const})
+            else:
+                if is_ == const:
+                    return None
+                if is_ is not None:
+                    return state
+                new = cur | {"!" + const}
+            if new == cur:
+                return state
+            return replace(state, facts=frozenset((k, v) for k, v in state.facts if k != key)
+                           | {(key, new)})
         if is_ is not None and is_ not in (const, other):
             return state  # a value outside the pair: the enumerator is not two-valued
         if equal:

@@ -159,3 +159,43 @@ release_regions:
 	pci_release_regions(pci);
 	return ret;
 }
+
+/* Exported helpers of this file paired by name: mt_afe_enable_clk() / mt_afe_disable_clk(). */
+int mt_afe_enable_clk(struct mt_afe *afe, struct clk *clk)
+{
+	int ret;
+
+	if (clk) {
+		ret = clk_prepare_enable(clk);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void mt_afe_disable_clk(struct mt_afe *afe, struct clk *clk)
+{
+	if (clk)
+		clk_disable_unprepare(clk);
+}
+
+int mt_apll1_enable(struct mt_afe *afe)
+{
+	struct mt_afe_priv *priv = afe->platform_priv;
+	int ret;
+
+	ret = mt_afe_enable_clk(afe, priv->clk[MT_CLK_APLL1]);
+	if (ret)
+		return ret;
+	ret = mt_afe_set_parent(afe, priv->clk[MT_CLK_A1SYS], priv->clk[MT_CLK_APLL1]);
+	if (ret)
+		goto err_parent;
+	ret = mt_afe_enable_a1sys(afe);
+	if (ret)
+		return ret;
+	return 0;
+
+err_parent:
+	mt_afe_disable_clk(afe, priv->clk[MT_CLK_APLL1]);
+	return ret;
+}

@@ -28,3 +28,32 @@ err:
 	w->dai->scomp = NULL;
 	return ret;
 }
+
+/* Set up only when the widget is not the scheduler, undone only when it is not: the path
+ * that tests the same constant both ways cannot be taken. */
+static int sw_setup(struct sw_dev *sdev, struct sw_widget *w)
+{
+	int ret;
+
+	if (w->dynamic && w->id != sw_dapm_scheduler) {
+		ret = sw_setup(sdev, w->pipe_widget);
+		if (ret < 0)
+			return ret;
+	}
+	if (w->id == sw_dapm_scheduler) {
+		ret = sw_core_get(sdev, w->core);
+		if (ret < 0)
+			goto pipe_free;
+	}
+	ret = sw_ipc_setup(sdev, w);
+	if (ret < 0)
+		goto pipe_free;
+	return 0;
+
+pipe_free:
+	if (w->id != sw_dapm_scheduler)
+		sw_free(sdev, w->pipe_widget);
+	else
+		sw_core_put(sdev, w->core);
+	return ret;
+}
