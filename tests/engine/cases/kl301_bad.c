@@ -183,3 +183,30 @@ static int pw_switch_put(struct snd_kcontrol *kcontrol, struct snd_ctl_elem_valu
 	changed = pw_write_switch(codec, ucontrol->value.integer.value[0]);
 	return changed;
 }
+
+/* The device node's card comes back with a reference raised; removing the file from the
+ * card does not drop it. */
+static int mo_open(struct inode *inode, struct file *file)
+{
+	struct snd_card *card;
+	struct mo_file *mf;
+	int err;
+
+	card = snd_lookup_minor_data(iminor(inode), SNDRV_DEVICE_TYPE_CONTROL);
+	if (card == NULL)
+		return -ENODEV;
+	err = snd_card_file_add(card, file);
+	if (err < 0) {
+		snd_card_unref(card);
+		return err;
+	}
+	mf = kzalloc(sizeof(*mf), GFP_KERNEL);
+	if (mf == NULL) {
+		snd_card_file_remove(card, file);
+		return -ENOMEM;
+	}
+	mf->card = card;
+	file->private_data = mf;
+	snd_card_unref(card);
+	return 0;
+}

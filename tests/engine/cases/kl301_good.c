@@ -203,3 +203,17 @@ static int pw_loopback_put(struct snd_kcontrol *kcontrol, struct snd_ctl_elem_va
 		snd_hda_power_down(codec);
 	return 1;
 }
+
+/* The PCM's card reference is dropped through pcm->card. */
+static int mo_pcm_open(struct inode *inode, struct file *file)
+{
+	struct snd_pcm *pcm;
+	int err;
+
+	pcm = snd_lookup_minor_data(iminor(inode), SNDRV_DEVICE_TYPE_PCM_PLAYBACK);
+	if (!pcm)
+		return -ENODEV;
+	err = mo_pcm_do_open(file, pcm);
+	snd_card_unref(pcm->card);
+	return err;
+}
