@@ -1877,7 +1877,9 @@ class Walker:
                                        and n[1:].strip() in self.params}, hard=True)
         error = self._is_error_return(expr, st) or (
             expr is None and self.fn.returns_void and ast is not None and
-            self._void_failure(ast, st))
+            self._void_failure(ast, st)) or (
+            expr is not None and _strip(expr).type == "identifier" and ast is not None and
+            self._failed_alloc_branch(ast))
         if error and st.released:
             self.facts.error_exemplars.update(st.released)
         self.facts.exits.append(ExitRecord(node.id, st, error, expr is None, frozenset(returned),
@@ -1922,6 +1924,31 @@ class Walker:
             if f == ALL and self._tested_failed(expr, v):
                 return True  # if (value < 0) return value; (a fact not kept for one test)
             return f == frozenset({N, P}) and _ERRISH.match(v.split("->")[-1]) is not None
+        return False
+
+    def _failed_alloc_branch(self, ret: tree_sitter.Node) -> bool:
+        """`return err;` in the branch of `if (!x)` right after x = kzalloc(..) (or another
+        allocation): a failure, whatever err still holds (0 from the last success)."""
+        n = ret.parent
+        while n is not None and n.type == "compound_statement":
+            n = n.parent
+        if n is None or n.type != "if_statement":
+            return False
+        cons, cond = n.child_by_field_name("consequence"), n.child_by_field_name("condition")
+        if cons is None or cond is None or not cons.start_byte <= ret.start_byte < cons.end_byte:
+            return False
+        c = norm(self.p.text_of(cond))
+        m = re.fullmatch(r"\(?\s*(?:!\s*([\w>.-]+)|([\w>.-]+)\s*==\s*NULL)\s*\)?", c)
+        if m is None:
+            return False
+        x = m.group(1) or m.group(2)
+        for lhs, rhs in self._assigns + self._field_assigns:
+            if norm(lhs) == x and rhs.end_byte <= cond.start_byte:
+                r = _strip(rhs)
+                if r.type == "call_expression":
+                    acq = self.k.acquires.get(call_name(self.p, r) or "")
+                    if acq is not None and acq.kind == "memory" and acq.take == "ret":
+                        return True
         return False
 
     def _void_failure(self, ret: tree_sitter.Node, st: State) -> bool:

