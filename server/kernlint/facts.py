@@ -878,9 +878,19 @@ class Walker:
                 if raw.startswith("&") or "->" not in a:
                     # &obj->list hands off obj; obj->name (a value read from it) does not
                     drop.add(base_name(a))
+        # A state of the object (runtime PM enabled on the device, a component registered
+        # on it) is no object to hand over: tegra_pcm_platform_register(&pdev->dev) does
+        # not take over pm_runtime_enable(&pdev->dev).
+        # (Where nobody else will undo them: a probe, a stream's startup or open. A set-up
+        # helper's caller often undoes them itself when the helper fails.)
+        states = frozenset(r for r in st.res if r.take_arg and r.kind == "resource") \
+            if self.in_probe or re.search(r"startup|_open$", self.fn.name) else frozenset()
+        if states:
+            st = replace(st, res=st.res - states)
         if members_only:
             st = self._drop_names(st, members_only, hard=True, direct_too=False)
-        return self._drop_names(st, drop, hard=True)
+        st = self._drop_names(st, drop, hard=True)
+        return replace(st, res=st.res | states) if states else st
 
     def _retakes(self, before: int) -> set[tuple[str, str]]:
         """(object, acquire fn) whose release call appears earlier in the function text."""

@@ -307,3 +307,22 @@ err_disable:
 	pm_runtime_disable(&pdev->dev);
 	return ret;
 }
+
+/* Registering the PCM on the device does not take over the device's runtime-PM state. */
+static int tg_probe(struct platform_device *pdev)
+{
+	int ret;
+
+	pm_runtime_enable(&pdev->dev);
+	ret = snd_soc_register_component(&pdev->dev, &tg_component, &tg_dai, 1);
+	if (ret)
+		goto err_pm_disable;
+	ret = tg_pcm_platform_register(&pdev->dev);
+	if (ret)
+		return ret;
+	return 0;
+
+err_pm_disable:
+	pm_runtime_disable(&pdev->dev);
+	return ret;
+}
