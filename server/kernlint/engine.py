@@ -149,7 +149,8 @@ class Engine:
         pass1: dict[int, FunctionFacts] = {}
         summaries: dict[str, Summary] = {}
         scratch = FileResult(parsed.path)
-        called = parsed.derived("called_names", _called_names)
+        called = parsed.derived("called_names", _called_names) \
+            if any(not fn.is_static for fn in functions) else Counter()
         for i, fn in enumerate(functions):
             if not fn.is_static and called.get(fn.name, 0) < 2:  # (its own definition is one)
                 continue

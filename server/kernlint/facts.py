@@ -2164,10 +2164,25 @@ _ALIAS_DEFINE_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^()
                               re.MULTILINE)
 
 
+_DEFINE_LINE_RE = re.compile(rb"#[ \t]*define[ \t]+[A-Za-z_]\w*\([^\n]*")  # (unanchored: fast)
+_ALIAS_MEMO: dict[bytes, dict[str, str]] = {}
+
+
 def _macro_aliases(parsed: ParsedFile) -> dict[str, str]:
-    """Function-like macros of this file whose whole body is one call: name -> callee."""
+    """Function-like macros of this file whose whole body is one call: name -> callee.
+    (Worked out from the #define lines only, and remembered across edits that keep them.)"""
+    lines = b"\n".join(_DEFINE_LINE_RE.findall(parsed.src))
+    got = _ALIAS_MEMO.get(lines)
+    if got is None:
+        if len(_ALIAS_MEMO) > 256:
+            _ALIAS_MEMO.clear()
+        got = _ALIAS_MEMO[lines] = _alias_defines(lines)
+    return got
+
+
+def _alias_defines(lines: bytes) -> dict[str, str]:
     out: dict[str, str] = {}
-    for m in _ALIAS_DEFINE_RE.finditer(parsed.src):
+    for m in _ALIAS_DEFINE_RE.finditer(lines):
         body = m.group(4)
         depth = 0
         for ch in body:  # the call's own parentheses must close only at the end
