@@ -68,6 +68,19 @@ def stem(fn: str, verbs: set[str]) -> str:
 _SIGN_TEST_RE = re.compile(r"(\w+)\s*<\s*0")
 
 
+def _branch_condition(stmt: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The condition of the `if` whose then-branch stmt sits in (directly or in its block)."""
+    n = stmt.parent
+    while n is not None and n.type == "compound_statement":
+        n = n.parent
+    if n is None or n.type != "if_statement":
+        return None
+    cons, cond = n.child_by_field_name("consequence"), n.child_by_field_name("condition")
+    if cons is None or cond is None or not cons.start_byte <= stmt.start_byte < cons.end_byte:
+        return None
+    return cond
+
+
 @dataclass(frozen=True)
 class Res:
     rid: int
@@ -1939,13 +1952,8 @@ class Walker:
     def _failed_alloc_branch(self, ret: tree_sitter.Node) -> bool:
         """`return err;` in the branch of `if (!x)` right after x = kzalloc(..) (or another
         allocation): a failure, whatever err still holds (0 from the last success)."""
-        n = ret.parent
-        while n is not None and n.type == "compound_statement":
-            n = n.parent
-        if n is None or n.type != "if_statement":
-            return False
-        cons, cond = n.child_by_field_name("consequence"), n.child_by_field_name("condition")
-        if cons is None or cond is None or not cons.start_byte <= ret.start_byte < cons.end_byte:
+        cond = _branch_condition(ret)
+        if cond is None:
             return False
         c = norm(self.p.text_of(cond))
         m = re.fullmatch(r"\(?\s*(?:!\s*([\w>.-]+)|([\w>.-]+)\s*==\s*NULL)\s*\)?", c)
@@ -1965,13 +1973,8 @@ class Walker:
         """`return;` of a void function in the branch taken when a call failed:
         `if (ret) { dev_err(..); return; }` with ret an error code known non-zero here, or
         `if (IS_ERR(x)) return;`."""
-        n = ret.parent
-        while n is not None and n.type == "compound_statement":
-            n = n.parent
-        if n is None or n.type != "if_statement":
-            return False
-        cons, cond = n.child_by_field_name("consequence"), n.child_by_field_name("condition")
-        if cons is None or cond is None or not cons.start_byte <= ret.start_byte < cons.end_byte:
+        cond = _branch_condition(ret)
+        if cond is None:
             return False
         c = norm(self.p.text_of(cond))
         if "||" in c or "&&" in c:
