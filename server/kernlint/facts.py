@@ -949,6 +949,11 @@ class Walker:
         """knew.tlv.p: a member of a struct that lives on this function's stack."""
         return "." in var and "->" not in var and var.split(".", 1)[0] in self.value_structs
 
+    def _out_param(self, name: str) -> str | None:
+        """The parameter p when name is `*p` (written through an out-parameter)."""
+        m = re.fullmatch(r"\*\s*([A-Za-z_]\w*)", name)
+        return m.group(1) if m and m.group(1) in self.params else None
+
     def _is_trackable_var(self, var: str) -> bool:
         # Fields, and array slots with a constant index (clocks[MT_CLK_BUS], supply[0]);
         # a variable index names a different object on every iteration.
@@ -984,8 +989,7 @@ class Walker:
                 and (acq.kind != "ref" or _SETUP_FN_RE.search(self.fn.name)):
             return state
         if not self._is_trackable_var(target) and not (
-                acq.take == "ret" and (m := re.fullmatch(r"\*\s*([A-Za-z_]\w*)", target)) and
-                m.group(1) in self.params):  # *rkctl = kzalloc(..): the caller's on return
+                acq.take == "ret" and self._out_param(target)):  # *rkctl = kzalloc(..)
             return state
         if acq.success == ALL:
             cond_var = None
@@ -1220,8 +1224,7 @@ class Walker:
             # Stored into an object of ours that was already handed off (stream_priv given
             # to spcm, then stream_priv->time_info = time_info): it goes along.
             owner_gone = any(r.escaped and base_name(lhs) in r.names for r in st.res)
-            out = re.fullmatch(r"\*\s*([A-Za-z_]\w*)", lhs)
-            if holders and out is not None and out.group(1) in self.params and \
+            if holders and self._out_param(lhs) and \
                     all(not (r.weak or r.escaped or r.stem or r.iter_ref) for r in holders):
                 # *rchip = chip: the caller's now, once this function returns (see _return)
                 st = replace(st, res=frozenset(
@@ -1893,11 +1896,11 @@ class Walker:
             returned_res = frozenset(r for r in st.res if r.names & returned)
             st = self._drop_names(st, returned, hard=True)
         # What was written through an out-parameter goes back to the caller too.
-        out_res = frozenset((n[1:].strip(), r) for r in st.res for n in r.names
-                            if n.startswith("*") and n[1:].strip() in self.params)
+        out_res = frozenset((p, r) for r in st.res for n in r.names
+                            if (p := self._out_param(n)) is not None)
         if out_res:
-            st = self._drop_names(st, {n for r in st.res for n in r.names if n.startswith("*")
-                                       and n[1:].strip() in self.params}, hard=True)
+            st = self._drop_names(st, {n for _p, r in out_res for n in r.names
+                                       if self._out_param(n)}, hard=True)
         error = self._is_error_return(expr, st) or (
             expr is None and self.fn.returns_void and ast is not None and
             self._void_failure(ast, st)) or (
@@ -1988,27 +1991,17 @@ class Walker:
 
     def _tested_failed(self, expr: tree_sitter.Node, v: str) -> bool:
         """The return sits in the then-branch of `if (v < 0)` / `if (IS_ERR(v))`."""
-        n: tree_sitter.Node | None = expr
-        for _ in range(4):
-            if n is None:
-                return False
-            p = n.parent
-            if p is None:
-                return False
-            if p.type == "if_statement":
-                cons = p.child_by_field_name("consequence")
-                cond = p.child_by_field_name("condition")
-                if cons is None or cond is None or not \
-                        cons.start_byte <= expr.start_byte < cons.end_byte:
-                    return False
-                c = norm(self.p.text_of(cond))
-                ve = re.escape(v)
-                return re.search(r"(?<![\w>.])" + ve + r"\s*<\s*0(?!\w)|\bIS_ERR(?:_OR_NULL)?\(\s*"
-                                 + ve + r"\s*\)", c) is not None and "||" not in c
-            if p.type not in ("return_statement", "compound_statement", "parenthesized_expression"):
-                return False
-            n = p
-        return False
+        ret = expr.parent
+        while ret is not None and ret.type == "parenthesized_expression":
+            ret = ret.parent
+        cond = _branch_condition(ret) if ret is not None and ret.type == "return_statement" \
+            else None
+        if cond is None:
+            return False
+        c = norm(self.p.text_of(cond))
+        ve = re.escape(v)
+        return re.search(r"(?<![\w>.])" + ve + r"\s*<\s*0(?!\w)|\bIS_ERR(?:_OR_NULL)?\(\s*"
+                         + ve + r"\s*\)", c) is not None and "||" not in c
 
     def _macro(self, node: object) -> tuple[str, list[tree_sitter.Node]]:
         from .cfg import CNode
@@ -2168,24 +2161,13 @@ _ALIAS_DEFINE_RE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^()
 
 
 _DEFINE_LINE_RE = re.compile(rb"#[ \t]*define[ \t]+[A-Za-z_]\w*\([^\n]*")  # (unanchored: fast)
-_ALIAS_MEMO: dict[bytes, dict[str, str]] = {}
 
 
 def _macro_aliases(parsed: ParsedFile) -> dict[str, str]:
     """Function-like macros of this file whose whole body is one call: name -> callee.
-    (Worked out from the #define lines only, and remembered across edits that keep them.)"""
-    lines = b"\n".join(_DEFINE_LINE_RE.findall(parsed.src))
-    got = _ALIAS_MEMO.get(lines)
-    if got is None:
-        if len(_ALIAS_MEMO) > 256:
-            _ALIAS_MEMO.clear()
-        got = _ALIAS_MEMO[lines] = _alias_defines(lines)
-    return got
-
-
-def _alias_defines(lines: bytes) -> dict[str, str]:
+    (Matched on the #define lines alone: scanning the whole file costs every keystroke.)"""
     out: dict[str, str] = {}
-    for m in _ALIAS_DEFINE_RE.finditer(lines):
+    for m in _ALIAS_DEFINE_RE.finditer(b"\n".join(_DEFINE_LINE_RE.findall(parsed.src))):
         body = m.group(4)
         depth = 0
         for ch in body:  # the call's own parentheses must close only at the end

@@ -146,21 +146,23 @@ def _unwound_sibling(ctx: FunctionContext, ex: ExitRecord, r: Res, pos: dict[int
     return None
 
 
+def _signature(ctx: FunctionContext) -> str:
+    """The function's text before its body: return type, name and parameters."""
+    fn = ctx.facts.function
+    return ctx.parsed.text_of(fn.node)[: max(0, fn.body.start_byte - fn.node.start_byte)]
+
+
 def _cannot_hand_back(ctx: FunctionContext) -> bool:
     """An interrupt handler or a control's get(): nobody it returns to will drop a
     runtime-PM count, a clock enable or a reference it leaves behind."""
-    fn = ctx.facts.function
-    head = ctx.parsed.text_of(fn.node)[: max(0, fn.body.start_byte - fn.node.start_byte)]
     # (A put() may switch something on for as long as the control says so: not put().)
-    return bool(re.match(r"\s*(?:static\s+)?(?:inline\s+)?irqreturn_t\b", head) or
-                (_control_callback(ctx) and fn.name.endswith("_get")))
+    return bool(re.match(r"\s*(?:static\s+)?(?:inline\s+)?irqreturn_t\b", _signature(ctx)) or
+                (_control_callback(ctx) and ctx.facts.function.name.endswith("_get")))
 
 
 def _control_callback(ctx: FunctionContext) -> bool:
     """A control's get()/put() (it takes a struct snd_ctl_elem_value *)."""
-    fn = ctx.facts.function
-    head = ctx.parsed.text_of(fn.node)[: max(0, fn.body.start_byte - fn.node.start_byte)]
-    return re.search(r"\bstruct\s+snd_ctl_elem_value\s*\*", head) is not None
+    return re.search(r"\bstruct\s+snd_ctl_elem_value\s*\*", _signature(ctx)) is not None
 
 
 def _put_keeps_reference(ctx: FunctionContext, r: Res) -> bool:
